@@ -1,0 +1,3 @@
+from cookieconsent import create_app
+
+app = create_app()

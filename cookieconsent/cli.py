@@ -1,0 +1,107 @@
+"""Operator commands: ``flask --app app sites create``, ``flask --app app demo``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from .embed import DEMO_SITE_KEY
+from .extensions import db
+from .models import Site
+from .services.sites import create_site
+from .texts import DEFAULT_CATEGORIES, SUPPORTED_LANGUAGES
+
+sites_cli = AppGroup("sites", help="Register and list the sites that embed the banner.")
+
+
+@sites_cli.command("create")
+@click.option("--name", required=True, help="The site's name, shown to its owner.")
+@click.option(
+    "--domain",
+    "domains",
+    multiple=True,
+    required=True,
+    help="A host allowed to embed the banner: example.com, 127.0.0.1:8001 or *.example.com.",
+)
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    help="A category besides essential (repeatable). Default: analytics, marketing.",
+)
+@click.option("--policy-url", default=None, help="The site's privacy policy.")
+@click.option("--policy-version", default="1.0", show_default=True)
+@click.option(
+    "--language",
+    default="vi",
+    show_default=True,
+    type=click.Choice(SUPPORTED_LANGUAGES),
+    help="Language when neither the page nor the browser names a supported one.",
+)
+def create_site_command(
+    name: str,
+    domains: tuple[str, ...],
+    categories: tuple[str, ...],
+    policy_url: str | None,
+    policy_version: str,
+    language: str,
+) -> None:
+    """Create a site and print its site_key and api_token (shown once) as JSON."""
+    try:
+        site, api_token = create_site(
+            name,
+            domains,
+            categories=categories or DEFAULT_CATEGORIES,
+            policy_url=policy_url,
+            policy_version=policy_version,
+            default_language=language,
+        )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(json.dumps(_site_summary(site) | {"api_token": api_token}, ensure_ascii=False))
+
+
+@sites_cli.command("list")
+def list_sites_command() -> None:
+    """Print every site as one JSON object per line."""
+    for site in db.session.execute(select(Site).order_by(Site.id)).scalars():
+        click.echo(json.dumps(_site_summary(site), ensure_ascii=False))
+
+
+def _site_summary(site: Site) -> dict[str, object]:
+    return {
+        "site_key": site.site_key,
+        "name": site.name,
+        "domains": site.domains,
+        "categories": [category.name for category in site.categories],
+        "policy_version": site.policy_version,
+        "script_path": f"/c/{site.site_key}.js",
+    }
+
+
+@click.command("demo")
+@click.option("--port", default=5000, show_default=True, help="Port the demo will be served on.")
+def demo_command(port: int) -> None:
+    """Register the demo site (once) and print how to embed it."""
+    site = db.session.execute(select(Site).where(Site.site_key == DEMO_SITE_KEY)).scalar()
+    if site is None:
+        site, _ = create_site(
+            "Demo shop",
+            ["127.0.0.1", "localhost"],
+            policy_url="https://example.com/privacy",
+            site_key=DEMO_SITE_KEY,
+        )
+    base = f"http://127.0.0.1:{port}"
+    click.echo(f"Demo site key: {site.site_key}")
+    click.echo(f'Embed tag:     <script src="{base}/c/{site.site_key}.js"></script>')
+    click.echo(f"Demo page:     {base}/demo/")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    app.cli.add_command(sites_cli)
+    app.cli.add_command(demo_command)

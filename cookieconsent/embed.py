@@ -1,0 +1,55 @@
+"""What pages load: the widget script (``/c/<site_key>.js``) and the demo host page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Site
+from .services.sites import find_site, widget_config
+from .services.widget import build_widget, unknown_site_script
+
+bp = Blueprint("embed", __name__)
+
+DEMO_SITE_KEY = "demo-site-key"
+
+
+@bp.get("/c/<site_key>.js")
+def widget(site_key: str) -> Response:
+    """The widget with this site's configuration inside; cacheable, conditional, gzipped."""
+    site = find_site(site_key)
+    if site is None:
+        response = Response(unknown_site_script(site_key), status=404, mimetype="text/javascript")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    config = widget_config(site)
+    config["apiBase"] = request.host_url.rstrip("/")
+    bundle = build_widget(config, minify=not current_app.debug)
+    response = Response(mimetype="text/javascript")
+    response.set_etag(bundle.etag)
+    response.headers["Cache-Control"] = (
+        f"public, max-age={current_app.config['COOKIECONSENT_WIDGET_MAX_AGE']}"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # The widget is loaded cross-origin by design.
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.vary.add("Accept-Encoding")
+    if request.if_none_match.contains(bundle.etag):
+        response.status_code = 304
+        return response
+    if request.accept_encodings["gzip"]:
+        response.set_data(bundle.gzipped)
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response.set_data(bundle.body)
+    return response
+
+
+@bp.get("/demo/")
+def demo() -> str:
+    """A host page that embeds the demo site's banner exactly as a site owner would."""
+    site = db.session.execute(select(Site).where(Site.site_key == DEMO_SITE_KEY)).scalar()
+    if site is None:
+        abort(404, description="No demo site: run 'flask --app app demo' first.")
+    return render_template("demo.html", site=site, script_url=f"/c/{site.site_key}.js")

@@ -1,0 +1,125 @@
+"""One error shape for every failure: RFC 9457 problem JSON as described in CONTRACT.md."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+from flask import Flask, Response, json
+from flask_smorest import Api
+from flask_smorest import abort as smorest_abort
+from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
+from werkzeug.http import HTTP_STATUS_CODES
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MIMETYPE = "application/problem+json"
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn nested marshmallow/webargs messages into ``{"a.b": [message, …]}``."""
+    if isinstance(messages, Mapping):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            # webargs nests body errors under their location ("json", "query", …).
+            if not prefix and key in {"json", "query", "view_args", "headers", "form"}:
+                name = ""
+            elif key == "_schema":
+                name = prefix or "body"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            for field, items in flatten_errors(value, name).items():
+                flat.setdefault(field, []).extend(items)
+        return flat
+    if isinstance(messages, list | tuple):
+        if all(isinstance(item, str) for item in messages):
+            return {prefix or "body": list(messages)}
+        flat = {}
+        for item in messages:
+            for field, items in flatten_errors(item, prefix).items():
+                flat.setdefault(field, []).extend(items)
+        return flat
+    return {prefix or "body": [str(messages)]}
+
+
+def problem_response(
+    status: int,
+    detail: str | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+    *,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Build a problem JSON response."""
+    default_detail = getattr(default_exceptions.get(status), "description", None)
+    payload = {
+        "type": "about:blank",
+        "title": title or HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail or (default_detail if isinstance(default_detail, str) else ""),
+        "errors": dict(errors or {}),
+    }
+    response = Response(json.dumps(payload), status=status, mimetype=PROBLEM_MIMETYPE)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def fail(
+    status: int,
+    message: str | None,
+    errors: Mapping[str, list[str]] | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> NoReturn:
+    """Stop the request with a problem response naming the fields at fault."""
+    data: dict[str, Any] = {"errors": dict(errors or {}), "headers": dict(headers or {})}
+    if message:
+        data["message"] = message
+    smorest_abort(status, **data)
+    raise AssertionError("unreachable")  # pragma: no cover - abort always raises
+
+
+class ProblemApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api, answering every HTTP error with problem JSON."""
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        """Render an HTTP error, including webargs validation errors, as problem JSON."""
+        status = error.code or 500
+        if status >= 500:
+            db.session.rollback()
+            original = getattr(error, "original_exception", None)
+            if original is not None:
+                log.error("unhandled error", exc_info=original)
+            return problem_response(500, "The server could not complete this request.")
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages") or {}
+        detail = data.get("message") or error.description
+        flat = flatten_errors(errors) if errors else {}
+        if flat and status == 422 and not data.get("message"):
+            detail = "The request has invalid fields: " + ", ".join(sorted(flat)) + "."
+        elif flat and status == 400 and "body" in flat and not data.get("message"):
+            detail = flat["body"][0]
+        headers = dict(data.get("headers") or {})
+        response = problem_response(status, detail, flat, headers=headers)
+        if status == 405 and error.get_headers():
+            for name, value in error.get_headers():
+                if name.lower() == "allow":
+                    response.headers["Allow"] = value
+        return response
+
+
+def init_app(app: Flask) -> None:
+    """Make sure nothing, not even an unexpected exception, leaks a trace."""
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception) -> Response:
+        if isinstance(error, HTTPException):
+            return app.extensions["cookieconsent.api"].handle_http_exception(error)  # type: ignore[no-any-return]
+        db.session.rollback()
+        log.exception("unhandled error")
+        wrapped = InternalServerError(original_exception=error)
+        return problem_response(500, wrapped.description)

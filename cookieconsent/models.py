@@ -1,0 +1,156 @@
+"""Database tables: sites and their categories, and the append-only consent history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a real 64-bit key.
+EventKey = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always reads them back aware.
+
+    SQLite has no time zones, so without this a value would come back naive there
+    and aware on PostgreSQL.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Site(db.Model):  # type: ignore[name-defined,misc]
+    """A website that embeds the banner."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_key: Mapped[str] = mapped_column(String(32), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    api_token_hash: Mapped[str] = mapped_column(String(64))
+    default_language: Mapped[str] = mapped_column(String(16), default="vi")
+    policy_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    policy_version: Mapped[str] = mapped_column(String(32), default="1.0")
+    consent_lifetime_days: Mapped[int] = mapped_column(Integer, default=182)
+    texts: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    categories: Mapped[list[Category]] = relationship(
+        back_populates="site", order_by="Category.position", cascade="all, delete-orphan"
+    )
+    policy_versions: Mapped[list[PolicyVersion]] = relationship(
+        back_populates="site", order_by="PolicyVersion.id", cascade="all, delete-orphan"
+    )
+
+
+class Category(db.Model):  # type: ignore[name-defined,misc]
+    """A purpose a visitor can allow or refuse; ``essential`` is locked on."""
+
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("site_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # {"vi": {"title": …, "description": …}, "en": {…}}; built-in texts fill the gaps.
+    texts: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
+
+    site: Mapped[Site] = relationship(back_populates="categories")
+
+
+class PolicyVersion(db.Model):  # type: ignore[name-defined,misc]
+    """A published version of the site's privacy policy."""
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("site_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    version: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    site: Mapped[Site] = relationship(back_populates="policy_versions")
+
+
+class ConsentEvent(db.Model):  # type: ignore[name-defined,misc]
+    """One choice a visitor made. Rows are only ever inserted."""
+
+    __tablename__ = "consent_events"
+    __table_args__ = (Index("ix_consent_events_site_visitor", "site_id", "visitor_id", "id"),)
+
+    id: Mapped[int] = mapped_column(EventKey, primary_key=True, autoincrement=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    visitor_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    decided: Mapped[bool] = mapped_column(Boolean)
+    categories: Mapped[dict[str, bool]] = mapped_column(JSON)
+    policy_version: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    gpc: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(16), default="banner")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class ConsentState(db.Model):  # type: ignore[name-defined,misc]
+    """The visitor's current decision, rewritten in the same transaction as each event."""
+
+    __tablename__ = "consent_states"
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    visitor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    decided: Mapped[bool] = mapped_column(Boolean)
+    categories: Mapped[dict[str, bool]] = mapped_column(JSON)
+    policy_version: Mapped[str] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    gpc: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_event_id: Mapped[int] = mapped_column(EventKey, ForeignKey("consent_events.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

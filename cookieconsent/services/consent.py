@@ -1,0 +1,263 @@
+"""Recording choices in the append-only history and answering what a visitor allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import ConsentEvent, ConsentState, Site, utcnow
+from .signing import mint_visitor_id, sign_visitor_id, verify_visitor_id
+from .sites import category_names
+
+ACTIONS = ("accept_all", "reject_all", "save", "withdraw")
+
+# Google Consent Mode v2 signals and the category that grants each.
+GOOGLE_CONSENT_SIGNALS: dict[str, str] = {
+    "ad_storage": "marketing",
+    "ad_user_data": "marketing",
+    "ad_personalization": "marketing",
+    "analytics_storage": "analytics",
+    "functionality_storage": "essential",
+    "personalization_storage": "preferences",
+    "security_storage": "essential",
+}
+
+
+class ConsentInputError(ValueError):
+    """The request is well-formed JSON but contradicts the site's configuration."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A visitor's decision as the API reports it."""
+
+    visitor_id: str
+    decided: bool
+    categories: dict[str, bool]
+    policy_version: str
+    decided_at: datetime | None
+    expires_at: datetime | None
+    gpc: bool
+    recorded_at: datetime | None = None
+
+    @property
+    def google_consent_mode(self) -> dict[str, str]:
+        """The decision as Google Consent Mode v2 signals."""
+        return google_consent_mode(self.categories)
+
+    def allowed(self, category: str) -> bool:
+        """Whether this decision allows ``category`` now."""
+        return category == "essential" or (self.decided and self.categories.get(category, False))
+
+
+def google_consent_mode(categories: Mapping[str, bool]) -> dict[str, str]:
+    """Map categories to the seven Consent Mode v2 signals."""
+    return {
+        signal: "granted" if category == "essential" or categories.get(category) else "denied"
+        for signal, category in GOOGLE_CONSENT_SIGNALS.items()
+    }
+
+
+def resolve_categories(
+    names: Sequence[str], action: str, submitted: Mapping[str, Any] | None
+) -> dict[str, bool]:
+    """Work out every category's value for ``action``, refusing contradictions field by field."""
+    submitted = submitted or {}
+    errors: dict[str, list[str]] = {}
+    for name, value in submitted.items():
+        field = f"categories.{name}"
+        if name not in names:
+            errors[field] = [f"Unknown category. This site has: {', '.join(names)}."]
+        elif not isinstance(value, bool):
+            errors[field] = ["Must be true or false."]
+        elif name == "essential" and value is not True:
+            errors[field] = ["Essential cookies are always on and cannot be refused."]
+    if errors:
+        raise ConsentInputError(errors)
+
+    optional = [name for name in names if name != "essential"]
+    if action == "save":
+        missing = [name for name in optional if name not in submitted]
+        for name in missing:
+            errors[f"categories.{name}"] = ["Missing: 'save' needs a value for every category."]
+        if errors:
+            raise ConsentInputError(errors)
+        values = {name: bool(submitted[name]) for name in optional}
+    else:
+        implied = action == "accept_all"
+        for name, value in submitted.items():
+            if name != "essential" and value is not implied:
+                errors[f"categories.{name}"] = [
+                    f"Contradicts '{action}', which sets every category to "
+                    f"{'true' if implied else 'false'}."
+                ]
+        if errors:
+            raise ConsentInputError(errors)
+        values = dict.fromkeys(optional, implied)
+    return {"essential": True, **values}
+
+
+def clean_page_url(url: str | None) -> str | None:
+    """Keep scheme, host and path of the page; query and fragment may carry personal data."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))[:2048]
+
+
+def _current_categories(site: Site, stored: Mapping[str, bool], decided: bool) -> dict[str, bool]:
+    # Categories added after the decision were never agreed to, so they read as false.
+    return {
+        name: name == "essential" or (decided and bool(stored.get(name, False)))
+        for name in category_names(site)
+    }
+
+
+def _decision_from_state(
+    site: Site, signed_id: str, state: ConsentState | None, now: datetime
+) -> Decision:
+    if state is None:
+        return Decision(
+            visitor_id=signed_id,
+            decided=False,
+            categories=_current_categories(site, {}, False),
+            policy_version=site.policy_version,
+            decided_at=None,
+            expires_at=None,
+            gpc=False,
+        )
+    decided = state.decided and (state.expires_at is None or state.expires_at > now)
+    return Decision(
+        visitor_id=signed_id,
+        decided=decided,
+        categories=_current_categories(site, state.categories, decided),
+        policy_version=state.policy_version,
+        decided_at=state.decided_at if decided else None,
+        expires_at=state.expires_at if decided else None,
+        gpc=state.gpc,
+        recorded_at=state.updated_at,
+    )
+
+
+def record_consent(
+    site: Site,
+    *,
+    secret_keys: Sequence[str],
+    action: str,
+    categories: Mapping[str, Any] | None = None,
+    visitor_id: str | None = None,
+    policy_version: str | None = None,
+    language: str | None = None,
+    url: str | None = None,
+    user_agent: str | None = None,
+    ip_prefix: str | None = None,
+    gpc: bool = False,
+    source: str = "banner",
+    now: datetime | None = None,
+) -> Decision:
+    """Append an event for this choice and update the visitor's current state in one transaction.
+
+    Raises :class:`~.signing.InvalidVisitorId` for a bad ``visitor_id`` and
+    :class:`ConsentInputError` for values the site does not accept; nothing is written then.
+    """
+    if action not in ACTIONS:
+        raise ConsentInputError({"action": [f"Must be one of: {', '.join(ACTIONS)}."]})
+    if visitor_id:
+        raw_id = verify_visitor_id(secret_keys, site.site_key, visitor_id)
+        signed_id = sign_visitor_id(secret_keys, site.site_key, raw_id)
+    else:
+        raw_id, signed_id = mint_visitor_id(secret_keys, site.site_key)
+
+    version = policy_version or site.policy_version
+    published = {entry.version for entry in site.policy_versions}
+    if version not in published:
+        raise ConsentInputError(
+            {"policy_version": [f"Unknown version. Published: {', '.join(sorted(published))}."]}
+        )
+    values = resolve_categories(category_names(site), action, categories)
+    decided = action != "withdraw"
+    now = now or utcnow()
+    expires_at = now + timedelta(days=site.consent_lifetime_days) if decided else None
+
+    event = ConsentEvent(
+        site_id=site.id,
+        visitor_id=raw_id,
+        action=action,
+        decided=decided,
+        categories=values,
+        policy_version=version,
+        language=language,
+        url=clean_page_url(url),
+        user_agent=(user_agent or None) and user_agent[:512],
+        ip_prefix=ip_prefix,
+        gpc=gpc,
+        source=source,
+        created_at=now,
+    )
+    db.session.add(event)
+    db.session.flush()
+    state = db.session.get(ConsentState, (site.id, raw_id), with_for_update=True)
+    if state is None:
+        state = ConsentState(site_id=site.id, visitor_id=raw_id)
+        db.session.add(state)
+    state.decided = decided
+    state.categories = values
+    state.policy_version = version
+    state.decided_at = now if decided else None
+    state.expires_at = expires_at
+    state.gpc = gpc
+    state.last_event_id = event.id
+    state.updated_at = now
+    db.session.commit()
+    return _decision_from_state(site, signed_id, state, now)
+
+
+def lookup_consent(
+    site: Site, *, secret_keys: Sequence[str], visitor_id: str, now: datetime | None = None
+) -> Decision:
+    """The visitor's decision now; raises :class:`~.signing.InvalidVisitorId` for a bad ID."""
+    raw_id = verify_visitor_id(secret_keys, site.site_key, visitor_id)
+    state = db.session.get(ConsentState, (site.id, raw_id))
+    return _decision_from_state(site, visitor_id, state, now or utcnow())
+
+
+def lookup_many(
+    site: Site, *, secret_keys: Sequence[str], visitor_ids: Sequence[str]
+) -> list[Decision | tuple[str, str]]:
+    """Look up many visitors in one query; a bad ID yields ``(visitor_id, error)`` in its place."""
+    from .signing import InvalidVisitorId
+
+    now = utcnow()
+    verified: dict[int, str] = {}
+    results: list[Decision | tuple[str, str]] = []
+    for index, visitor_id in enumerate(visitor_ids):
+        try:
+            verified[index] = verify_visitor_id(secret_keys, site.site_key, visitor_id)
+        except InvalidVisitorId as error:
+            verified.pop(index, None)
+            results.append((visitor_id, str(error)))
+            continue
+        results.append((visitor_id, ""))
+    states: dict[str, ConsentState] = {}
+    raw_ids = sorted(set(verified.values()))
+    for chunk_start in range(0, len(raw_ids), 500):
+        chunk = raw_ids[chunk_start : chunk_start + 500]
+        rows = db.session.execute(
+            select(ConsentState).where(
+                ConsentState.site_id == site.id, ConsentState.visitor_id.in_(chunk)
+            )
+        ).scalars()
+        states.update({row.visitor_id: row for row in rows})
+    for index, raw_id in verified.items():
+        results[index] = _decision_from_state(site, visitor_ids[index], states.get(raw_id), now)
+    return results

@@ -1,0 +1,133 @@
+"""Registering sites and describing them to the widget."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Category, PolicyVersion, Site
+from ..texts import BANNER_TEXTS, CATEGORY_TEXTS, DEFAULT_CATEGORIES, SUPPORTED_LANGUAGES
+from .network import normalize_domain
+
+CATEGORY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+SITE_KEY = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+
+
+def hash_api_token(token: str) -> str:
+    """Hash an API token for storage; tokens are random, so a plain SHA-256 suffices."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def check_api_token(site: Site, token: str) -> bool:
+    """Compare a presented token to the stored hash in constant time."""
+    return hmac.compare_digest(site.api_token_hash, hash_api_token(token))
+
+
+def create_site(
+    name: str,
+    domains: Iterable[str],
+    *,
+    categories: Sequence[str] = DEFAULT_CATEGORIES,
+    policy_url: str | None = None,
+    policy_version: str = "1.0",
+    default_language: str = "vi",
+    site_key: str | None = None,
+) -> tuple[Site, str]:
+    """Create a site with its categories and first policy version; return it and its API token.
+
+    The token is returned once and only its hash is stored.
+    """
+    name = name.strip()
+    if not name:
+        raise ValueError("the site needs a name")
+    normalized = sorted({normalize_domain(domain) for domain in domains})
+    if not normalized:
+        raise ValueError("the site needs at least one domain")
+    if default_language not in SUPPORTED_LANGUAGES:
+        raise ValueError(f"default language must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+    names = ["essential", *[c for c in categories if c != "essential"]]
+    for category in names:
+        if not CATEGORY_NAME.match(category):
+            raise ValueError(f"category {category!r} must be a lowercase identifier")
+    if len(set(names)) != len(names):
+        raise ValueError("category names must be unique")
+    if site_key is not None and not SITE_KEY.match(site_key):
+        raise ValueError("a site key is 8 to 32 letters, digits, '-' or '_'")
+
+    api_token = secrets.token_urlsafe(32)
+    site = Site(
+        site_key=site_key or secrets.token_urlsafe(12),
+        name=name,
+        domains=normalized,
+        api_token_hash=hash_api_token(api_token),
+        default_language=default_language,
+        policy_url=policy_url,
+        policy_version=policy_version,
+        texts={},
+    )
+    site.categories = [
+        Category(name=category, position=index, locked=category == "essential", texts={})
+        for index, category in enumerate(names)
+    ]
+    site.policy_versions = [PolicyVersion(version=policy_version)]
+    db.session.add(site)
+    db.session.commit()
+    return site, api_token
+
+
+def find_site(site_key: str) -> Site | None:
+    """The site with this public key, or ``None``."""
+    if not SITE_KEY.match(site_key):
+        return None
+    return db.session.execute(select(Site).where(Site.site_key == site_key)).scalar_one_or_none()
+
+
+def category_names(site: Site) -> list[str]:
+    """The site's category names in display order, ``essential`` first."""
+    return [category.name for category in site.categories]
+
+
+def _category_texts(category: Category, language: str) -> dict[str, str]:
+    built_in = CATEGORY_TEXTS.get(category.name, {})
+    texts = dict(built_in.get(language) or built_in.get("en") or {})
+    texts.setdefault("title", category.name.replace("_", " ").capitalize())
+    texts.setdefault("description", "")
+    texts.update(category.texts.get(language, {}))
+    return texts
+
+
+def widget_languages(site: Site) -> list[str]:
+    """Languages the widget can speak for this site: the built-in ones and any the site adds."""
+    extra = sorted(set(site.texts) - set(SUPPORTED_LANGUAGES))
+    return [*SUPPORTED_LANGUAGES, *extra]
+
+
+def widget_config(site: Site) -> dict[str, Any]:
+    """Everything the widget needs about this site, with the texts merged per language."""
+    texts: dict[str, dict[str, Any]] = {}
+    for language in widget_languages(site):
+        banner: dict[str, Any] = dict(BANNER_TEXTS.get(language) or BANNER_TEXTS["en"])
+        banner.update(site.texts.get(language, {}))
+        banner["categories"] = {
+            category.name: _category_texts(category, language) for category in site.categories
+        }
+        texts[language] = banner
+    return {
+        "siteKey": site.site_key,
+        "policyVersion": site.policy_version,
+        "policyUrl": site.policy_url,
+        "defaultLanguage": site.default_language,
+        "lifetimeDays": site.consent_lifetime_days,
+        "categories": [
+            {"name": category.name, "locked": category.locked} for category in site.categories
+        ],
+        "texts": texts,
+    }

@@ -1,0 +1,237 @@
+/* ui.js: the first layer, the preferences dialog and the reopen control. */
+var _root = null;
+var _banner = null;
+var _overlay = null;
+var _dialog = null;
+var _reopen = null;
+var _returnFocus = null;
+var _texts = null;
+var _lang = null;
+
+function _pickLanguage() {
+  var wanted = [_doc.documentElement.getAttribute("lang")].concat(
+    navigator.languages || [navigator.language]);
+  for (var i = 0; i < wanted.length; i++) {
+    var tag = String(wanted[i] || "").toLowerCase();
+    if (!tag) continue;
+    if (_config.texts[tag]) return tag;
+    var base = tag.split("-")[0];
+    if (_config.texts[base]) return base;
+  }
+  return _config.texts[_config.defaultLanguage] ? _config.defaultLanguage : "en";
+}
+
+function _button(role, text, onClick) {
+  var button = _el("button", {type: "button", "class": "cc-btn", "data-role": role}, text);
+  button.addEventListener("click", onClick);
+  return button;
+}
+
+function _quietly(promise) {
+  // Failures are shown in the dialog; the page's console need not see them twice.
+  promise.catch(function () {});
+}
+
+function _focusables(container) {
+  return Array.prototype.filter.call(
+    container.querySelectorAll("button, a[href], input:not([disabled])"),
+    function (node) { return node.offsetParent !== null; });
+}
+
+function _buildBanner() {
+  var policy = _safeHref(_config.policyUrl);
+  var banner = _el("div", {
+    "class": "cc-banner", role: "dialog", "aria-modal": "false",
+    "aria-labelledby": "cc-title", "aria-describedby": "cc-desc", "data-role": "banner", hidden: ""
+  }, [
+    _el("h2", {id: "cc-title", "class": "cc-title"}, _texts.title),
+    _el("p", {id: "cc-desc", "class": "cc-text"}, [
+      _texts.description + " ",
+      policy && _el("a", {href: policy, "class": "cc-link", target: "_blank", rel: "noopener"},
+        _texts.policy_link)
+    ]),
+    _el("div", {"class": "cc-actions"}, [
+      _button("accept-all", _texts.accept_all, function () { _quietly(_api.acceptAll()); }),
+      _button("reject-all", _texts.reject_all, function () { _quietly(_api.rejectAll()); }),
+      _button("preferences", _texts.preferences, function () { _showPreferences(); })
+    ]),
+    _el("p", {"class": "cc-error", role: "alert"})
+  ]);
+  return banner;
+}
+
+function _categoryRow(category) {
+  var name = category.name;
+  var text = _texts.categories[name] || {title: name, description: ""};
+  var id = "cc-cat-" + name;
+  var input = _el("input", {
+    type: "checkbox", role: "switch", id: id, "class": "cc-switch",
+    "data-category-switch": name, "aria-describedby": id + "-desc"
+  });
+  if (category.locked) {
+    input.checked = true;
+    input.disabled = true;
+  }
+  return _el("li", {"class": "cc-cat"}, [
+    _el("div", {"class": "cc-cat-head"}, [
+      _el("label", {"for": id, "class": "cc-cat-title"}, text.title),
+      category.locked ? _el("span", {"class": "cc-always"}, _texts.always_on) : null,
+      input
+    ]),
+    _el("p", {id: id + "-desc", "class": "cc-text cc-small"}, text.description)
+  ]);
+}
+
+function _choices() {
+  var choices = {};
+  _each(_dialog.querySelectorAll("[data-category-switch]"), function (input) {
+    if (!input.disabled) choices[input.getAttribute("data-category-switch")] = input.checked;
+  });
+  return choices;
+}
+
+function _buildPreferences() {
+  var withdraw = _el("button", {type: "button", "class": "cc-linkbtn", "data-role": "withdraw"},
+    _texts.withdraw);
+  withdraw.addEventListener("click", function () { _quietly(_api.withdraw()); });
+  _dialog = _el("div", {
+    "class": "cc-prefs", role: "dialog", "aria-modal": "true",
+    "aria-labelledby": "cc-prefs-title", "aria-describedby": "cc-prefs-desc", tabindex: "-1"
+  }, [
+    _el("div", {"class": "cc-prefs-head"}, [
+      _el("h2", {id: "cc-prefs-title", "class": "cc-title"}, _texts.preferences_title),
+      _button("close", _texts.close, function () { _closePreferences(); })
+    ]),
+    _el("p", {id: "cc-prefs-desc", "class": "cc-text"}, _texts.preferences_description),
+    _el("ul", {"class": "cc-cats"}, _config.categories.map(_categoryRow)),
+    _el("div", {"class": "cc-actions"}, [
+      _button("reject-all", _texts.reject_all, function () { _quietly(_api.rejectAll()); }),
+      _button("save", _texts.save, function () { _quietly(_api.save(_choices())); }),
+      _button("accept-all", _texts.accept_all, function () { _quietly(_api.acceptAll()); })
+    ]),
+    withdraw,
+    _el("p", {"class": "cc-error", role: "alert"})
+  ]);
+  _overlay = _el("div", {"class": "cc-overlay", hidden: ""}, _dialog);
+  _overlay.addEventListener("keydown", _trapFocus);
+  return _overlay;
+}
+
+function _trapFocus(event) {
+  if (event.key !== "Tab") return;
+  var items = _focusables(_dialog);
+  if (!items.length) return;
+  var first = items[0];
+  var last = items[items.length - 1];
+  if (event.shiftKey && (_doc.activeElement === first || _doc.activeElement === _dialog)) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && _doc.activeElement === last) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
+function _onKey(event) {
+  if (event.key !== "Escape" && event.key !== "Esc") return;
+  if (_overlay && !_overlay.hidden) {
+    event.preventDefault();
+    _closePreferences();
+  } else if (_banner && !_banner.hidden && _root.contains(_doc.activeElement)) {
+    // Esc dismisses the notice for now; it consents to nothing.
+    event.preventDefault();
+    _hideAll();
+    _reopen.focus();
+  }
+}
+
+/* A constructed stylesheet passes a strict style-src; older browsers get a <style> with the nonce. */
+function _injectStyles() {
+  if (_doc.adoptedStyleSheets && typeof CSSStyleSheet === "function" &&
+      "replaceSync" in CSSStyleSheet.prototype) {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(_css);
+    _doc.adoptedStyleSheets = _doc.adoptedStyleSheets.concat([sheet]);
+  } else {
+    _doc.head.appendChild(_el("style", {nonce: _nonce}, _css));
+  }
+}
+
+function _buildUi() {
+  if (_root) return;
+  _injectStyles();
+  _lang = _pickLanguage();
+  _texts = _config.texts[_lang];
+  _banner = _buildBanner();
+  _reopen = _el("button", {type: "button", "class": "cc-reopen", "data-role": "reopen", hidden: ""},
+    _texts.reopen);
+  _reopen.addEventListener("click", function () { _showPreferences(); });
+  _root = _el("div", {id: _PREFIX, "class": "cc-root", lang: _lang},
+    [_banner, _buildPreferences(), _reopen]);
+  _doc.body.insertBefore(_root, _doc.body.firstChild);
+  _doc.addEventListener("keydown", _onKey);
+}
+
+function _clearErrors() {
+  _each(_root.querySelectorAll(".cc-error"), function (node) { node.textContent = ""; });
+}
+
+function _showError() {
+  var layer = _overlay.hidden ? _banner : _dialog;
+  layer.querySelector(".cc-error").textContent = _texts.error;
+}
+
+function _showBanner() {
+  _buildUi();
+  _clearErrors();
+  _overlay.hidden = true;
+  _reopen.hidden = true;
+  _banner.hidden = false;
+}
+
+function _showPreferences() {
+  _buildUi();
+  _clearErrors();
+  var active = _doc.activeElement;
+  _returnFocus = active && active !== _doc.body && !_overlay.contains(active) ? active : null;
+  _each(_dialog.querySelectorAll("[data-category-switch]"), function (input) {
+    if (!input.disabled) input.checked = _allowed(input.getAttribute("data-category-switch"));
+  });
+  _dialog.querySelector('[data-role="withdraw"]').hidden = !_state.decided;
+  _banner.hidden = true;
+  _reopen.hidden = true;
+  _overlay.hidden = false;
+  _dialog.focus();
+}
+
+function _closePreferences() {
+  _overlay.hidden = true;
+  if (_state.decided || _dismissed) {
+    _reopen.hidden = false;
+  } else {
+    _banner.hidden = false;
+  }
+  var target = _returnFocus && _doc.contains(_returnFocus) && _returnFocus.offsetParent !== null
+    ? _returnFocus
+    : (_banner.hidden ? _reopen : _banner.querySelector('[data-role="preferences"]'));
+  _returnFocus = null;
+  target.focus();
+}
+
+var _dismissed = false;
+
+function _hideAll() {
+  _buildUi();
+  _dismissed = true;
+  _banner.hidden = true;
+  _overlay.hidden = true;
+  _reopen.hidden = false;
+}
+
+/* After a recorded choice: close every layer and leave the reopen control. */
+function _settle() {
+  if (!_root) return;
+  var hadFocus = _root.contains(_doc.activeElement);
+  _hideAll();
+  if (hadFocus) _reopen.focus();
+}
