@@ -69,7 +69,11 @@ def load_site() -> None:
             errors={"origin": [f"{origin!r} is not allowed for this site."]},
         )
     if request.method == "POST":
-        limit = current_app.config["COOKIECONSENT_MAX_WRITE_BYTES"]
+        limit = current_app.config[
+            "COOKIECONSENT_MAX_BATCH_BYTES"
+            if request.endpoint == "api.batch_lookup"
+            else "COOKIECONSENT_MAX_WRITE_BYTES"
+        ]
         request.max_content_length = limit
         if request.content_length is not None and request.content_length > limit:
             fail(

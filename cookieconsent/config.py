@@ -86,8 +86,10 @@ def load_config(
         ),
         "COOKIECONSENT_REDIS_URL": redis_url,
         # A consent write carries a handful of fields; anything larger is abuse.
-        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "MAX_CONTENT_LENGTH": 256 * 1024,
         "COOKIECONSENT_MAX_WRITE_BYTES": 8 * 1024,
+        # 1000 signed IDs of at most 128 characters, with room for JSON punctuation.
+        "COOKIECONSENT_MAX_BATCH_BYTES": 160 * 1024,
         "COOKIECONSENT_WIDGET_MAX_AGE": parse_int(
             env.get("COOKIECONSENT_WIDGET_MAX_AGE"), 300, name="COOKIECONSENT_WIDGET_MAX_AGE"
         ),

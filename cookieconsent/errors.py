@@ -89,7 +89,7 @@ class ProblemApi(Api):  # type: ignore[misc]
     def handle_http_exception(self, error: HTTPException) -> Response:
         """Render an HTTP error, including webargs validation errors, as problem JSON."""
         status = error.code or 500
-        if status >= 500:
+        if status == 500:
             db.session.rollback()
             original = getattr(error, "original_exception", None)
             if original is not None:

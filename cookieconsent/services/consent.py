@@ -187,6 +187,8 @@ def record_consent(
     values = resolve_categories(category_names(site), action, categories)
     decided = action != "withdraw"
     now = now or utcnow()
+    # Stored to the millisecond, as the API writes it, so the record and the answer agree.
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
     expires_at = now + timedelta(days=site.consent_lifetime_days) if decided else None
 
     event = ConsentEvent(
