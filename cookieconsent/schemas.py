@@ -45,7 +45,8 @@ class ConsentWriteSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
     categories = fields.Dict(
         keys=fields.String(),
-        values=fields.Raw(),
+        # Values are checked against the site's categories by the service, one message each.
+        values=fields.Raw(allow_none=True),
         load_default=None,
         allow_none=True,
         metadata={"description": "Category name to true/false; required for 'save'."},

@@ -132,7 +132,9 @@ class SiteFactory:
     def __init__(self) -> None:
         self.tokens: dict[str, str] = {}
 
-    def __call__(self, name: str = "Shop", domains: tuple[str, ...] = ("shop.example",), **kw: Any) -> Site:
+    def __call__(
+        self, name: str = "Shop", domains: tuple[str, ...] = ("shop.example",), **kw: Any
+    ) -> Site:
         site, token = create_site(name, list(domains), **kw)
         self.tokens[site.site_key] = token
         return site

@@ -81,7 +81,11 @@ def test_new_visitor_gets_a_signed_id_and_one_event(client: FlaskClient, site: S
         ("accept_all", None, {"analytics": True, "marketing": True}),
         ("accept_all", {"analytics": True}, {"analytics": True, "marketing": True}),
         ("reject_all", None, {"analytics": False, "marketing": False}),
-        ("reject_all", {"marketing": False, "essential": True}, {"analytics": False, "marketing": False}),
+        (
+            "reject_all",
+            {"marketing": False, "essential": True},
+            {"analytics": False, "marketing": False},
+        ),
         ("save", {"analytics": False, "marketing": True}, {"analytics": False, "marketing": True}),
     ],
 )
@@ -406,7 +410,9 @@ def test_rate_limit_answers_429_problem(database_url: str) -> None:
 
         site, _ = create_site("Limited", ["shop.example"])
         client = app.test_client()
-        statuses = [post_choice(client, site, {"action": "reject_all"}).status_code for _ in range(3)]
+        statuses = [
+            post_choice(client, site, {"action": "reject_all"}).status_code for _ in range(3)
+        ]
         response = post_choice(client, site, {"action": "reject_all"})
         assert statuses == [201, 201, 429]
         assert response.status_code == 429
