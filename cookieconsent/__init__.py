@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, errors
 from .config import DEFAULT_INSTANCE_PATH, PROJECT_ROOT, load_config
 from .extensions import db, limiter, migrate
+from .services.sites import SiteCache
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -38,6 +39,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         )
 
     db.init_app(app)
+    app.extensions["cookieconsent.site_cache"] = SiteCache(
+        app.config["COOKIECONSENT_SITE_CACHE_SECONDS"]
+    )
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     limiter.init_app(app)
 

@@ -10,7 +10,6 @@ from flask_smorest import Blueprint
 
 from .errors import fail
 from .extensions import limiter
-from .models import Site
 from .schemas import (
     AllowedSchema,
     BatchLookupRequestSchema,
@@ -29,7 +28,7 @@ from .services.consent import (
 )
 from .services.network import origin_allowed, truncate_ip
 from .services.signing import InvalidVisitorId
-from .services.sites import check_api_token, find_site
+from .services.sites import SiteProfile, check_api_token, find_site
 
 blp = Blueprint(
     "api",
@@ -45,7 +44,7 @@ def _secret_keys() -> list[str]:
     return current_app.config["COOKIECONSENT_SECRET_KEYS"]  # type: ignore[no-any-return]
 
 
-def _site() -> Site:
+def _site() -> SiteProfile:
     return g.site  # type: ignore[no-any-return]
 
 

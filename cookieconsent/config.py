@@ -93,6 +93,11 @@ def load_config(
         "COOKIECONSENT_WIDGET_MAX_AGE": parse_int(
             env.get("COOKIECONSENT_WIDGET_MAX_AGE"), 300, name="COOKIECONSENT_WIDGET_MAX_AGE"
         ),
+        # How long a worker may answer from its copy of a site's settings after another worker
+        # changed them; changes made in the same process apply at once.
+        "COOKIECONSENT_SITE_CACHE_SECONDS": parse_int(
+            env.get("COOKIECONSENT_SITE_CACHE_SECONDS"), 10, name="COOKIECONSENT_SITE_CACHE_SECONDS"
+        ),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_CONSENT_WRITES": env.get("COOKIECONSENT_RATELIMIT_WRITES", "120 per minute"),
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Site
-from .services.sites import find_site, widget_config
+from .services.sites import find_site
 from .services.widget import build_widget, unknown_site_script
 
 bp = Blueprint("embed", __name__)
@@ -23,9 +23,13 @@ def widget(site_key: str) -> Response:
         response = Response(unknown_site_script(site_key), status=404, mimetype="text/javascript")
         response.headers["Cache-Control"] = "no-store"
         return response
-    config = widget_config(site)
-    config["apiBase"] = request.host_url.rstrip("/")
-    bundle = build_widget(config, minify=not current_app.debug)
+    api_base = request.host_url.rstrip("/")
+    minify = not current_app.debug
+    bundle = site.bundles.get((api_base, minify))
+    if bundle is None:
+        bundle = build_widget({**site.widget_config, "apiBase": api_base}, minify=minify)
+        if len(site.bundles) < 8:
+            site.bundles[(api_base, minify)] = bundle
     response = Response(mimetype="text/javascript")
     response.set_etag(bundle.etag)
     response.headers["Cache-Control"] = (

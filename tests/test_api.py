@@ -14,6 +14,7 @@ from cookieconsent.extensions import db
 from cookieconsent.models import Category, ConsentEvent, ConsentState, Site
 from cookieconsent.services.consent import record_consent
 from cookieconsent.services.signing import mint_visitor_id, verify_visitor_id
+from cookieconsent.services.sites import SiteProfile
 
 from .conftest import SECRET_KEYS, SiteFactory
 
@@ -164,7 +165,9 @@ def test_lookup_of_an_undecided_visitor(client: FlaskClient, site: Site) -> None
 
 def test_expired_decision_reads_as_undecided(client: FlaskClient, site: Site) -> None:
     long_ago = datetime.now(UTC) - timedelta(days=400)
-    decision = record_consent(site, secret_keys=SECRET_KEYS, action="accept_all", now=long_ago)
+    decision = record_consent(
+        SiteProfile.of(site), secret_keys=SECRET_KEYS, action="accept_all", now=long_ago
+    )
     lookup = client.get(f"{consents_url(site)}/{decision.visitor_id}").get_json()
     assert lookup["decided"] is False
     assert lookup["categories"] == {"essential": True, "analytics": False, "marketing": False}

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ConsentEvent, ConsentState, Site, utcnow
+from ..models import ConsentEvent, ConsentState, utcnow
 from .signing import mint_visitor_id, sign_visitor_id, verify_visitor_id
-from .sites import category_names
+from .sites import SiteProfile
 
 ACTIONS = ("accept_all", "reject_all", "save", "withdraw")
 
@@ -115,16 +115,18 @@ def clean_page_url(url: str | None) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))[:2048]
 
 
-def _current_categories(site: Site, stored: Mapping[str, bool], decided: bool) -> dict[str, bool]:
+def _current_categories(
+    site: SiteProfile, stored: Mapping[str, bool], decided: bool
+) -> dict[str, bool]:
     # Categories added after the decision were never agreed to, so they read as false.
     return {
         name: name == "essential" or (decided and bool(stored.get(name, False)))
-        for name in category_names(site)
+        for name in site.category_names
     }
 
 
 def _decision_from_state(
-    site: Site, signed_id: str, state: ConsentState | None, now: datetime
+    site: SiteProfile, signed_id: str, state: ConsentState | None, now: datetime
 ) -> Decision:
     if state is None:
         return Decision(
@@ -150,7 +152,7 @@ def _decision_from_state(
 
 
 def record_consent(
-    site: Site,
+    site: SiteProfile,
     *,
     secret_keys: Sequence[str],
     action: str,
@@ -179,12 +181,10 @@ def record_consent(
         raw_id, signed_id = mint_visitor_id(secret_keys, site.site_key)
 
     version = policy_version or site.policy_version
-    published = {entry.version for entry in site.policy_versions}
-    if version not in published:
-        raise ConsentInputError(
-            {"policy_version": [f"Unknown version. Published: {', '.join(sorted(published))}."]}
-        )
-    values = resolve_categories(category_names(site), action, categories)
+    if version not in site.published_versions:
+        published = ", ".join(sorted(site.published_versions))
+        raise ConsentInputError({"policy_version": [f"Unknown version. Published: {published}."]})
+    values = resolve_categories(site.category_names, action, categories)
     decided = action != "withdraw"
     now = now or utcnow()
     # Stored to the millisecond, as the API writes it, so the record and the answer agree.
@@ -225,7 +225,7 @@ def record_consent(
 
 
 def lookup_consent(
-    site: Site, *, secret_keys: Sequence[str], visitor_id: str, now: datetime | None = None
+    site: SiteProfile, *, secret_keys: Sequence[str], visitor_id: str, now: datetime | None = None
 ) -> Decision:
     """The visitor's decision now; raises :class:`~.signing.InvalidVisitorId` for a bad ID."""
     raw_id = verify_visitor_id(secret_keys, site.site_key, visitor_id)
@@ -234,7 +234,7 @@ def lookup_consent(
 
 
 def lookup_many(
-    site: Site, *, secret_keys: Sequence[str], visitor_ids: Sequence[str]
+    site: SiteProfile, *, secret_keys: Sequence[str], visitor_ids: Sequence[str]
 ) -> list[Decision | tuple[str, str]]:
     """Look up many visitors in one query; a bad ID yields ``(visitor_id, error)`` in its place."""
     from .signing import InvalidVisitorId

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 # host, or host:port, or *.host; hosts are DNS names, IPv4 or [IPv6].
@@ -56,7 +57,7 @@ def _split_origin(origin: str) -> tuple[str, int] | None:
     return parts.hostname.lower(), port
 
 
-def origin_allowed(origin: str, domains: list[str]) -> bool:
+def origin_allowed(origin: str, domains: Sequence[str]) -> bool:
     """Whether a browser ``Origin`` header belongs to one of the site's domains."""
     split = _split_origin(origin)
     if split is None:

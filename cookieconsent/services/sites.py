@@ -6,10 +6,16 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, selectinload
 
 from ..extensions import db
 from ..models import Category, PolicyVersion, Site
@@ -26,7 +32,7 @@ def hash_api_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def check_api_token(site: Site, token: str) -> bool:
+def check_api_token(site: Site | SiteProfile, token: str) -> bool:
     """Compare a presented token to the stored hash in constant time."""
     return hmac.compare_digest(site.api_token_hash, hash_api_token(token))
 
@@ -83,16 +89,105 @@ def create_site(
     return site, api_token
 
 
-def find_site(site_key: str) -> Site | None:
-    """The site with this public key, or ``None``."""
-    if not SITE_KEY.match(site_key):
-        return None
+@dataclass(frozen=True)
+class SiteProfile:
+    """What a request needs to know about a site, read once and shared between requests."""
+
+    id: int
+    site_key: str
+    domains: tuple[str, ...]
+    api_token_hash: str
+    policy_version: str
+    published_versions: frozenset[str]
+    consent_lifetime_days: int
+    category_names: tuple[str, ...]
+    widget_config: Mapping[str, Any]
+    # Built widgets, by (API base, minified); filled on first use.
+    bundles: dict[tuple[str, bool], Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, site: Site) -> SiteProfile:
+        """Snapshot a site with its categories and policy versions."""
+        return cls(
+            id=site.id,
+            site_key=site.site_key,
+            domains=tuple(site.domains),
+            api_token_hash=site.api_token_hash,
+            policy_version=site.policy_version,
+            published_versions=frozenset(entry.version for entry in site.policy_versions),
+            consent_lifetime_days=site.consent_lifetime_days,
+            category_names=tuple(category.name for category in site.categories),
+            widget_config=widget_config(site),
+        )
+
+
+class SiteCache:
+    """Site profiles by key, kept for ``ttl`` seconds.
+
+    A commit that touches a site, its categories or policy versions empties every cache in this
+    process at once; other processes see the change within ``ttl``.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, SiteProfile | None]] = {}
+        self._lock = threading.Lock()
+        _caches.add(self)
+
+    def get(self, site_key: str) -> SiteProfile | None:
+        """The profile for ``site_key``, or ``None`` when no such site exists."""
+        now = time.monotonic()
+        entry = self._entries.get(site_key)
+        if entry is not None and now - entry[0] < self.ttl:
+            return entry[1]
+        site = db.session.execute(
+            select(Site)
+            .where(Site.site_key == site_key)
+            .options(selectinload(Site.categories), selectinload(Site.policy_versions))
+        ).scalar_one_or_none()
+        profile = SiteProfile.of(site) if site is not None else None
+        if self.ttl > 0:
+            with self._lock:
+                if len(self._entries) > 10_000:
+                    self._entries.clear()
+                self._entries[site_key] = (now, profile)
+        return profile
+
+    def clear(self) -> None:
+        """Forget every profile."""
+        with self._lock:
+            self._entries.clear()
+
+
+_caches: weakref.WeakSet[SiteCache] = weakref.WeakSet()
+_SITE_MODELS = (Site, Category, PolicyVersion)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_site_changes(session: Session, flush_context: Any) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(instance, _SITE_MODELS) for instance in changed):
+        session.info["cookieconsent.sites_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_changed_sites(session: Session) -> None:
+    if session.info.pop("cookieconsent.sites_changed", False):
+        for cache in list(_caches):
+            cache.clear()
+
+
+def load_site(site_key: str) -> Site | None:
+    """The site itself, for changing it; requests read :func:`find_site` instead."""
     return db.session.execute(select(Site).where(Site.site_key == site_key)).scalar_one_or_none()
 
 
-def category_names(site: Site) -> list[str]:
-    """The site's category names in display order, ``essential`` first."""
-    return [category.name for category in site.categories]
+def find_site(site_key: str) -> SiteProfile | None:
+    """The site with this public key, or ``None``; served from the app's site cache."""
+    if not SITE_KEY.match(site_key):
+        return None
+    cache: SiteCache = current_app.extensions["cookieconsent.site_cache"]
+    return cache.get(site_key)
 
 
 def _category_texts(category: Category, language: str) -> dict[str, str]:
