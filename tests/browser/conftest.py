@@ -1,0 +1,403 @@
+"""Fixtures for the browser suite: the consent service, a host site on another origin, Chromium.
+
+The suite drives the widget the way a visitor meets it: a host page served from its own origin
+embeds ``<script src="{service}/c/{site_key}.js">`` first in ``<head>``, and the consent service
+runs as a real HTTP server. Nothing here relies on the top-level ``tests/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError
+from urllib.parse import quote
+from urllib.request import urlopen
+
+import pytest
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 720}
+SECRET_KEY = "browser-test-key"
+POLICY_URL = "https://example.com/privacy"
+# Every gated element on a host page, in document order, as the scripts report themselves.
+GATED_SCRIPTS = ("analytics-inline", "analytics-external", "marketing-inline", "marketing-external")
+
+
+def in_ci() -> bool:
+    """CI must never skip the browser suite silently."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def _unavailable(reason: str) -> None:
+    if in_ci():
+        pytest.fail(f"browser tests cannot run under CI: {reason}", pytrace=False)
+    pytest.skip(f"BROWSER TESTS SKIPPED: {reason}")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Keeps the access log out of the test output; errors are still logged."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class BackgroundServer:
+    """A WSGI app on 127.0.0.1 and a free port, served from a daemon thread."""
+
+    def __init__(self, wsgi_app: Any, name: str) -> None:
+        self._server: BaseWSGIServer = make_server(
+            "127.0.0.1", 0, wsgi_app, threaded=True, request_handler=_QuietHandler
+        )
+        self.port: int = self._server.server_port
+        self.origin = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop accepting requests and close the listening socket."""
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+        self._server.server_close()
+
+
+# --- the consent service --------------------------------------------------------------------
+
+
+@dataclass
+class ConsentService:
+    """The running consent service and the app behind it."""
+
+    app: Flask
+    server: BackgroundServer
+
+    @property
+    def origin(self) -> str:
+        return self.server.origin
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    def widget_url(self, site_key: str) -> str:
+        """The script URL a site owner pastes into their page."""
+        return f"{self.origin}/c/{site_key}.js"
+
+    def create_site(self, domains: Iterable[str], **options: Any) -> str:
+        """Register a site and return its public key."""
+        from cookieconsent.services.sites import create_site
+
+        with self.app.app_context():
+            site, _token = create_site(
+                f"Browser test {uuid.uuid4().hex[:8]}",
+                domains=list(domains),
+                policy_url=POLICY_URL,
+                **options,
+            )
+            return site.site_key
+
+    def set_site_texts(self, site_key: str, texts: dict[str, dict[str, str]]) -> None:
+        """Override the site's banner texts, as an operator would."""
+        from cookieconsent.extensions import db
+
+        with self.app.app_context():
+            site = self._site_row(site_key)
+            site.texts = texts
+            db.session.commit()
+
+    def publish_policy_version(self, site_key: str, version: str) -> None:
+        """Publish a new policy version and make it the site's current one."""
+        from cookieconsent.extensions import db
+        from cookieconsent.models import PolicyVersion
+
+        with self.app.app_context():
+            site = self._site_row(site_key)
+            site.policy_versions.append(PolicyVersion(version=version))
+            site.policy_version = version
+            db.session.commit()
+
+    @staticmethod
+    def _site_row(site_key: str) -> Any:
+        # The database row itself, whatever the service keeps in memory about it.
+        from sqlalchemy import select
+
+        from cookieconsent.extensions import db
+        from cookieconsent.models import Site
+
+        return db.session.execute(select(Site).where(Site.site_key == site_key)).scalar_one()
+
+    def lookup(self, site_key: str, visitor_id: str) -> dict[str, Any]:
+        """What the public lookup API says about this visitor (as a tag manager asks it)."""
+        url = f"{self.origin}/api/v1/sites/{site_key}/consents/{quote(visitor_id, safe='')}"
+        try:
+            with urlopen(url, timeout=10) as response:
+                assert response.status == 200
+                return json.loads(response.read())  # type: ignore[no-any-return]
+        except HTTPError as error:
+            with error:
+                body = error.read().decode("utf-8", "replace")
+            raise AssertionError(f"lookup answered {error.code}: {body}") from None
+
+
+@pytest.fixture(scope="session")
+def consent_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsentService]:
+    """The Flask service on its own port, with a fresh SQLite database migrated to head."""
+    import flask_migrate
+
+    from cookieconsent import create_app
+    from cookieconsent.extensions import db
+
+    database = tmp_path_factory.mktemp("consent-service") / "consent.sqlite3"
+    with pytest.MonkeyPatch.context() as env:
+        # The factory reads the environment first; with a key there it never writes a
+        # development key under instance/.
+        env.setenv("COOKIECONSENT_SECRET_KEYS", SECRET_KEY)
+        env.delenv("COOKIECONSENT_ENV", raising=False)
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+                "COOKIECONSENT_SECRET_KEYS": [SECRET_KEY],
+                "SECRET_KEY": SECRET_KEY,
+                "TESTING": True,
+                "RATELIMIT_ENABLED": False,
+            }
+        )
+    with app.app_context():
+        flask_migrate.upgrade()
+    server = BackgroundServer(app, name="consent-service")
+    try:
+        yield ConsentService(app=app, server=server)
+    finally:
+        server.stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+# --- the host site ---------------------------------------------------------------------------
+
+
+class HostSite:
+    """A site on another origin: serves the pages tests build and remembers every request."""
+
+    def __init__(self) -> None:
+        self._pages: dict[str, tuple[str, list[tuple[str, str]]]] = {}
+        self._requests: list[str] = []
+        self._lock = threading.Lock()
+        self.origin = ""
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        path: str = environ.get("PATH_INFO", "/")
+        with self._lock:
+            self._requests.append(path)
+            page = self._pages.get(path)
+        status, content_type, body = "404 Not Found", "text/plain; charset=utf-8", "not found"
+        extra_headers: list[tuple[str, str]] = []
+        if page is not None:
+            status, content_type = "200 OK", "text/html; charset=utf-8"
+            body, extra_headers = page
+        elif path.startswith("/track/") and path.endswith(".js"):
+            name = path[len("/track/") : -len(".js")]
+            status, content_type = "200 OK", "text/javascript; charset=utf-8"
+            body = _report(f"{name}-external") + ";"
+        elif path.startswith("/frame/"):
+            status, content_type = "200 OK", "text/html; charset=utf-8"
+            body = f"<!doctype html><p>{path[len('/frame/') :]} frame</p>"
+        data = body.encode("utf-8")
+        start_response(
+            status,
+            [
+                ("Content-Type", content_type),
+                ("Content-Length", str(len(data))),
+                ("Cache-Control", "no-store"),
+                *extra_headers,
+            ],
+        )
+        return [data]
+
+    def add_page(self, html: str, headers: dict[str, str] | None = None) -> str:
+        """Serve ``html`` (with extra response ``headers``) at a new address; return its URL."""
+        path = f"/pages/{uuid.uuid4().hex}.html"
+        with self._lock:
+            self._pages[path] = (html, list((headers or {}).items()))
+        return self.origin + path
+
+    def requests(self, prefix: str = "/") -> list[str]:
+        """Paths requested so far (since the test started) that start with ``prefix``."""
+        with self._lock:
+            return [path for path in self._requests if path.startswith(prefix)]
+
+    def gated_requests(self) -> list[str]:
+        """Requests that only gated scripts and frames make."""
+        return [path for path in self.requests() if path.startswith(("/track/", "/frame/"))]
+
+    def forget_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+
+@pytest.fixture(scope="session")
+def _host_site_server() -> Iterator[HostSite]:
+    site = HostSite()
+    server = BackgroundServer(site, name="host-site")
+    site.origin = server.origin
+    try:
+        yield site
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def host_server(_host_site_server: HostSite) -> HostSite:
+    """The host site, with the request log started afresh for this test."""
+    _host_site_server.forget_requests()
+    return _host_site_server
+
+
+@pytest.fixture
+def site_key(consent_service: ConsentService, host_server: HostSite) -> str:
+    """A fresh site whose only domain is the host site (host and port)."""
+    return consent_service.create_site([host_server.origin.removeprefix("http://")])
+
+
+def _report(name: str) -> str:
+    """The statement a gated script runs to say it ran (the host's /track/*.js do the same)."""
+    return f"window.__ran=(window.__ran||[]);__ran.push({json.dumps(name)})"
+
+
+def build_page(
+    *,
+    script_src: str | None,
+    host_origin: str,
+    lang: str | None = "en",
+    script_attributes: str = "",
+    nonce: str | None = None,
+    head_extra: str = "",
+    body_extra: str = "",
+) -> str:
+    """A host page embedding the widget first in <head>, with gated scripts and a gated frame.
+
+    With ``nonce``, every script tag carries it, as on a site with a strict CSP.
+    """
+    lang_attribute = f' lang="{lang}"' if lang is not None else ""
+    track = f"{host_origin}/track"
+    n = f' nonce="{nonce}"' if nonce else ""
+    attributes = f" {script_attributes}" if script_attributes else ""
+    widget = f'<script src="{script_src}"{attributes}{n}></script>' if script_src else ""
+    return f"""<!doctype html>
+<html{lang_attribute}>
+<head>
+{widget}
+<title>Host page</title>
+{head_extra}
+</head>
+<body>
+<main>
+<h1 id="content">Welcome to the host page</h1>
+<p>An article that does not depend on the consent service.</p>
+<script type="text/plain" data-category="analytics"{n}>{_report("analytics-inline")}</script>
+<script type="text/plain" data-category="analytics" src="{track}/analytics.js"{n}></script>
+<script type="text/plain" data-category="marketing"{n}>{_report("marketing-inline")}</script>
+<script type="text/plain" data-category="marketing" src="{track}/marketing.js"{n}></script>
+<iframe data-category="marketing" data-src="{host_origin}/frame/marketing" title="Ad"></iframe>
+{body_extra}
+</main>
+</body>
+</html>
+"""
+
+
+@pytest.fixture
+def host_page(
+    consent_service: ConsentService, host_server: HostSite, site_key: str
+) -> Callable[..., str]:
+    """Build and serve a host page; returns its URL. Defaults embed this test's site."""
+
+    def make(
+        *,
+        key: str | None = None,
+        script_src: str | None = None,
+        lang: str | None = "en",
+        script_attributes: str = "",
+        nonce: str | None = None,
+        headers: dict[str, str] | None = None,
+        head_extra: str = "",
+        body_extra: str = "",
+    ) -> str:
+        src = script_src or consent_service.widget_url(key or site_key)
+        return host_server.add_page(
+            build_page(
+                script_src=src,
+                host_origin=host_server.origin,
+                lang=lang,
+                script_attributes=script_attributes,
+                nonce=nonce,
+                head_extra=head_extra,
+                body_extra=body_extra,
+            ),
+            headers,
+        )
+
+    return make
+
+
+# --- the browser -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium (Debian's) for the whole session; tests get their own contexts."""
+    if not Path(CHROMIUM).exists() or not os.access(CHROMIUM, os.X_OK):
+        _unavailable(f"{CHROMIUM} is missing; install Debian's 'chromium' package")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Python playwright is not installed; pip install -e '.[test]'")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def new_context(chromium: Any) -> Iterator[Callable[..., Any]]:
+    """Make a fresh browser context (own cookies and storage); each is closed after the test."""
+    contexts: list[Any] = []
+
+    def make(**options: Any) -> Any:
+        settings: dict[str, Any] = {
+            "viewport": VIEWPORT,
+            "locale": "en-US",
+            "color_scheme": "light",
+        }
+        settings.update(options)
+        context = chromium.new_context(**settings)
+        context.set_default_timeout(5000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context: Callable[..., Any]) -> Any:
+    """A page in a fresh 1280x720 en-US context."""
+    return new_context().new_page()
