@@ -12,7 +12,7 @@ from sqlalchemy import select
 from .embed import DEMO_SITE_KEY
 from .extensions import db
 from .models import Site
-from .services.sites import create_site
+from .services.sites import create_site, load_site, set_texts, widget_config
 from .texts import DEFAULT_CATEGORIES, SUPPORTED_LANGUAGES
 
 sites_cli = AppGroup("sites", help="Register and list the sites that embed the banner.")
@@ -63,6 +63,33 @@ def create_site_command(
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     click.echo(json.dumps(_site_summary(site) | {"api_token": api_token}, ensure_ascii=False))
+
+
+@sites_cli.command("texts")
+@click.argument("site_key")
+@click.option("--language", required=True, help="Language tag of the texts, e.g. vi or en.")
+@click.argument("assignments", nargs=-1)
+def texts_command(site_key: str, language: str, assignments: tuple[str, ...]) -> None:
+    """Override texts: KEY=VALUE … (title=…, accept_all=…, category.analytics.description=…).
+
+    An empty VALUE restores the built-in text. Without assignments, prints the texts in use.
+    """
+    site = load_site(site_key)
+    if site is None:
+        raise click.UsageError(f"no site with key {site_key!r}")
+    values: dict[str, str] = {}
+    for assignment in assignments:
+        key, separator, value = assignment.partition("=")
+        if not separator:
+            raise click.UsageError(f"{assignment!r}: write KEY=VALUE")
+        values[key.strip()] = value
+    if values:
+        try:
+            set_texts(site, language, values)
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+    merged = widget_config(site)["texts"]
+    click.echo(json.dumps(merged.get(language) or merged["en"], ensure_ascii=False, indent=2))
 
 
 @sites_cli.command("list")

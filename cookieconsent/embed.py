@@ -32,8 +32,11 @@ def widget(site_key: str) -> Response:
             site.bundles[(api_base, minify)] = bundle
     response = Response(mimetype="text/javascript")
     response.set_etag(bundle.etag)
+    # A returning visitor's browser may use its copy while it revalidates, or while the service
+    # is down, so a slow or failed revalidation never holds up the host page.
     response.headers["Cache-Control"] = (
-        f"public, max-age={current_app.config['COOKIECONSENT_WIDGET_MAX_AGE']}"
+        f"public, max-age={current_app.config['COOKIECONSENT_WIDGET_MAX_AGE']}, "
+        "stale-while-revalidate=86400, stale-if-error=604800"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     # The widget is loaded cross-origin by design.

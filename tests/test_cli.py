@@ -72,3 +72,45 @@ def test_demo_is_idempotent(runner: FlaskCliRunner) -> None:
     assert first.exit_code == second.exit_code == 0
     assert '<script src="http://127.0.0.1:5000/c/demo-site-key.js"></script>' in first.output
     assert db.session.execute(sa.select(sa.func.count()).select_from(Site)).scalar() == 1
+
+
+def test_sites_texts_overrides_and_restores(runner: FlaskCliRunner) -> None:
+    created = json.loads(
+        runner.invoke(args=["sites", "create", "--name", "S", "--domain", "s.example"]).output
+    )
+    key = created["site_key"]
+    result = runner.invoke(
+        args=[
+            "sites", "texts", key, "--language", "en", "title=Cookies at S",
+            "category.analytics.description=Counting visits with Matomo.",
+        ]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["title"] == "Cookies at S"
+    assert shown["accept_all"] == "Accept all"
+    assert shown["categories"]["analytics"]["description"] == "Counting visits with Matomo."
+    site = db.session.execute(sa.select(Site).where(Site.site_key == key)).scalar_one()
+    assert site.texts == {"en": {"title": "Cookies at S"}}
+
+    restored = json.loads(
+        runner.invoke(args=["sites", "texts", key, "--language", "en", "title="]).output
+    )
+    assert restored["title"] == "We respect your privacy"
+
+
+def test_sites_texts_refuses_unknown_keys_and_changes_nothing(runner: FlaskCliRunner) -> None:
+    created = json.loads(
+        runner.invoke(args=["sites", "create", "--name", "S", "--domain", "s.example"]).output
+    )
+    key = created["site_key"]
+    for bad in ["titel=x", "category.ads.title=x", "category.analytics.colour=x", "no-equals"]:
+        result = runner.invoke(
+            args=["sites", "texts", key, "--language", "vi", "title=Đã đổi", bad]
+        )
+        assert result.exit_code == 2, bad
+    bad_language = runner.invoke(args=["sites", "texts", key, "--language", "<x>", "title=x"])
+    assert bad_language.exit_code == 2
+    site = db.session.execute(sa.select(Site).where(Site.site_key == key)).scalar_one()
+    assert site.texts == {}
+    assert all(category.texts == {} for category in site.categories)

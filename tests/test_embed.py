@@ -49,6 +49,7 @@ def test_widget_fits_the_gzip_budget(client: FlaskClient, site: Site) -> None:
 def test_widget_is_cacheable_and_conditional(client: FlaskClient, site: Site) -> None:
     first = client.get(f"/c/{site.site_key}.js")
     assert first.headers["Cache-Control"].startswith("public, max-age=")
+    assert "stale-if-error" in first.headers["Cache-Control"]
     etag = first.headers["ETag"]
     again = client.get(f"/c/{site.site_key}.js", headers={"If-None-Match": etag})
     assert again.status_code == 304

@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..extensions import db
 from ..models import Category, PolicyVersion, Site
-from ..texts import BANNER_TEXTS, CATEGORY_TEXTS, DEFAULT_CATEGORIES, SUPPORTED_LANGUAGES
+from ..texts import (
+    BANNER_TEXT_KEYS,
+    BANNER_TEXTS,
+    CATEGORY_TEXTS,
+    DEFAULT_CATEGORIES,
+    SUPPORTED_LANGUAGES,
+)
 from .network import normalize_domain
 
 CATEGORY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -175,6 +181,46 @@ def _forget_changed_sites(session: Session) -> None:
     if session.info.pop("cookieconsent.sites_changed", False):
         for cache in list(_caches):
             cache.clear()
+
+
+MAX_TEXT_LENGTH = 2000
+
+
+def set_texts(site: Site, language: str, values: Mapping[str, str]) -> None:
+    """Override banner or category texts in one language; an empty value restores the default.
+
+    Keys are banner text keys (``title``, ``accept_all``, …) or ``category.NAME.title`` and
+    ``category.NAME.description``. Nothing is changed unless every key is valid.
+    """
+    if not LANGUAGE_TAG.match(language):
+        raise ValueError(f"{language!r} is not a language tag such as 'vi' or 'en'")
+    categories = {category.name: category for category in site.categories}
+    banner = dict(site.texts.get(language, {}))
+    category_texts = {name: dict(c.texts.get(language, {})) for name, c in categories.items()}
+    for key, value in values.items():
+        if len(value) > MAX_TEXT_LENGTH:
+            raise ValueError(f"{key}: at most {MAX_TEXT_LENGTH} characters")
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "category":
+            _, name, text_key = parts
+            if name not in categories:
+                raise ValueError(f"{key}: the site has no category {name!r}")
+            if text_key not in {"title", "description"}:
+                raise ValueError(f"{key}: a category has a title and a description")
+            target = category_texts[name]
+        elif key in BANNER_TEXT_KEYS:
+            text_key, target = key, banner
+        else:
+            raise ValueError(f"{key}: unknown text; use one of {', '.join(BANNER_TEXT_KEYS)}")
+        if value.strip():
+            target[text_key] = value.strip()
+        else:
+            target.pop(text_key, None)
+    # JSON columns are replaced, not mutated, so SQLAlchemy sees the change.
+    site.texts = {**site.texts, language: banner}
+    for name, category in categories.items():
+        category.texts = {**category.texts, language: category_texts[name]}
+    db.session.commit()
 
 
 def load_site(site_key: str) -> Site | None:
