@@ -9,7 +9,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from .errors import fail
-from .extensions import limiter
+from .extensions import db, limiter
+from .models import Site, WebhookEndpoint
 from .schemas import (
     AllowedSchema,
     BatchLookupRequestSchema,
@@ -18,6 +19,10 @@ from .schemas import (
     LookupErrorSchema,
     LookupSchema,
     RecordedConsentSchema,
+    SiteConfigSchema,
+    WebhookCreatedSchema,
+    WebhookCreateSchema,
+    WebhookSchema,
 )
 from .services.consent import (
     ConsentInputError,
@@ -28,7 +33,9 @@ from .services.consent import (
 )
 from .services.network import origin_allowed, truncate_ip
 from .services.signing import InvalidVisitorId
-from .services.sites import SiteProfile, check_api_token, find_site
+from .services.site_config import SiteConfigError, apply_site_config, export_site_config
+from .services.sites import SiteProfile, check_api_token, find_site, load_site
+from .services.webhooks import WebhookError, add_endpoint, remove_endpoint
 
 blp = Blueprint(
     "api",
@@ -49,7 +56,7 @@ def _site() -> SiteProfile:
 
 
 @blp.before_request
-def load_site() -> None:
+def resolve_site() -> None:
     """Resolve the site first, so an unknown key is 404 whatever else is wrong."""
     site_key = (request.view_args or {}).get("site_key")
     if site_key is None:
@@ -124,7 +131,10 @@ def _lookup_view(decision: Decision) -> dict[str, Any]:
         "decided_at": decision.decided_at,
         "expires_at": decision.expires_at,
         "gpc": decision.gpc,
+        "services": decision.services,
         "google_consent_mode": decision.google_consent_mode,
+        "segment": decision.segment,
+        "tealium": decision.tealium,
     }
 
 
@@ -153,6 +163,7 @@ class Consents(MethodView):
                 secret_keys=_secret_keys(),
                 action=payload["action"],
                 categories=payload["categories"],
+                services=payload["services"],
                 visitor_id=payload["visitor_id"],
                 policy_version=payload["policy_version"],
                 language=payload["language"],
@@ -160,7 +171,7 @@ class Consents(MethodView):
                 user_agent=request.user_agent.string,
                 ip_prefix=truncate_ip(request.remote_addr),
                 gpc=gpc,
-                source="banner" if request.headers.get("Origin") else "api",
+                source=payload["source"] or ("banner" if request.headers.get("Origin") else "api"),
             )
         except InvalidVisitorId as error:
             fail(400, "The visitor ID is not valid.", errors={"visitor_id": [str(error)]})
@@ -213,10 +224,15 @@ def batch_lookup(payload: dict[str, Any], site_key: str) -> dict[str, Any]:
     return {"results": results}
 
 
+TOKEN_ENDPOINTS = frozenset(
+    {"api.batch_lookup", "api.SiteConfig", "api.Webhooks", "api.delete_webhook"}
+)
+
+
 @blp.before_request
 def require_token() -> None:
-    """The batch lookup is for the site's own servers: it needs the API token."""
-    if request.endpoint != "api.batch_lookup":
+    """Batch lookups and site settings are for the site's own servers: they need the API token."""
+    if request.endpoint not in TOKEN_ENDPOINTS:
         return
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -231,3 +247,66 @@ def require_token() -> None:
             errors={"authorization": ["Missing or wrong API token."]},
             headers={"WWW-Authenticate": 'Bearer realm="cookieconsent"'},
         )
+
+
+def _editable_site() -> Site:
+    site = load_site(_site().site_key)
+    if site is None:  # deleted between the two reads
+        fail(404, "No such site.", errors={"site_key": ["Unknown site."]})
+    return site
+
+
+@blp.route("/sites/<site_key>/config")
+class SiteConfig(MethodView):
+    """The site's banner configuration: categories, services, texts, Consent Mode options."""
+
+    @blp.response(200, SiteConfigSchema)
+    @blp.alt_response(401, description="Missing or wrong API token")
+    @blp.doc(security=[{"bearerAuth": []}])
+    def get(self, site_key: str) -> dict[str, Any]:
+        """The whole configuration."""
+        return export_site_config(_editable_site())
+
+    @blp.arguments(SiteConfigSchema)
+    @blp.response(200, SiteConfigSchema)
+    @blp.alt_response(401, description="Missing or wrong API token")
+    @blp.doc(security=[{"bearerAuth": []}])
+    def patch(self, payload: dict[str, Any], site_key: str) -> dict[str, Any]:
+        """Change the top-level keys sent; all of it is checked before anything changes."""
+        site = _editable_site()
+        try:
+            apply_site_config(site, payload)
+        except SiteConfigError as error:
+            db.session.rollback()
+            fail(422, None, error.errors)
+        return export_site_config(site)
+
+
+@blp.route("/sites/<site_key>/webhooks")
+class Webhooks(MethodView):
+    """URLs that receive every decision change, signed."""
+
+    @blp.response(200, WebhookSchema(many=True))
+    @blp.doc(security=[{"bearerAuth": []}])
+    def get(self, site_key: str) -> list[WebhookEndpoint]:
+        """The registered webhooks."""
+        return list(_editable_site().webhooks)
+
+    @blp.arguments(WebhookCreateSchema)
+    @blp.response(201, WebhookCreatedSchema)
+    @blp.doc(security=[{"bearerAuth": []}])
+    def post(self, payload: dict[str, Any], site_key: str) -> WebhookEndpoint:
+        """Register a URL; the answer holds its signing secret, shown this once."""
+        try:
+            return add_endpoint(_editable_site(), payload["url"])
+        except WebhookError as error:
+            fail(422, None, {"url": [str(error)]})
+
+
+@blp.route("/sites/<site_key>/webhooks/<int:webhook_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.doc(security=[{"bearerAuth": []}])
+def delete_webhook(site_key: str, webhook_id: int) -> None:
+    """Stop sending to a webhook; its pending deliveries are dropped."""
+    if not remove_endpoint(_editable_site(), webhook_id):
+        fail(404, "No such webhook.", errors={"webhook_id": ["Unknown webhook for this site."]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -71,6 +72,9 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
     policy_version: Mapped[str] = mapped_column(String(32), default="1.0")
     consent_lifetime_days: Mapped[int] = mapped_column(Integer, default=182)
     texts: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
+    # Google Consent Mode options pushed with the default: redact ad data, pass click IDs in URLs.
+    ads_data_redaction: Mapped[bool] = mapped_column(Boolean, default=False)
+    url_passthrough: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -79,6 +83,12 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
     )
     policy_versions: Mapped[list[PolicyVersion]] = relationship(
         back_populates="site", order_by="PolicyVersion.id", cascade="all, delete-orphan"
+    )
+    services: Mapped[list[Service]] = relationship(
+        back_populates="site", order_by="Service.position", cascade="all, delete-orphan"
+    )
+    webhooks: Mapped[list[WebhookEndpoint]] = relationship(
+        order_by="WebhookEndpoint.id", cascade="all, delete-orphan"
     )
 
 
@@ -97,6 +107,28 @@ class Category(db.Model):  # type: ignore[name-defined,misc]
     texts: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
 
     site: Mapped[Site] = relationship(back_populates="categories")
+
+
+class Service(db.Model):  # type: ignore[name-defined,misc]
+    """A tool under a category (Google Analytics 4, Meta Pixel) with the cookies it sets."""
+
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("site_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # {"vi": {"description": …}, …}
+    texts: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
+    # [{"name": "_ga", "match": "prefix", "domain": ".shop.vn", "lifetime_days": 400}, …]
+    cookies: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # localStorage keys, exact names or prefixes ending in "*".
+    local_storage: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    site: Mapped[Site] = relationship(back_populates="services")
 
 
 class PolicyVersion(db.Model):  # type: ignore[name-defined,misc]
@@ -127,6 +159,7 @@ class ConsentEvent(db.Model):  # type: ignore[name-defined,misc]
     action: Mapped[str] = mapped_column(String(16))
     decided: Mapped[bool] = mapped_column(Boolean)
     categories: Mapped[dict[str, bool]] = mapped_column(JSON)
+    services: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
     policy_version: Mapped[str] = mapped_column(String(32))
     language: Mapped[str | None] = mapped_column(String(35), nullable=True)
     url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
@@ -148,9 +181,43 @@ class ConsentState(db.Model):  # type: ignore[name-defined,misc]
     visitor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     decided: Mapped[bool] = mapped_column(Boolean)
     categories: Mapped[dict[str, bool]] = mapped_column(JSON)
+    services: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
     policy_version: Mapped[str] = mapped_column(String(32))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     gpc: Mapped[bool] = mapped_column(Boolean, default=False)
     last_event_id: Mapped[int] = mapped_column(EventKey, ForeignKey("consent_events.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookEndpoint(db.Model):  # type: ignore[name-defined,misc]
+    """A URL of the site owner's that hears of every decision change."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookDelivery(db.Model):  # type: ignore[name-defined,misc]
+    """The outbox: one row per event and endpoint, written in the event's transaction."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(EventKey, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int] = mapped_column(EventKey, ForeignKey("consent_events.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

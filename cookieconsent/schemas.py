@@ -51,6 +51,19 @@ class ConsentWriteSchema(Schema):
         allow_none=True,
         metadata={"description": "Category name to true/false; required for 'save'."},
     )
+    services = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(allow_none=True),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Service name to true/false; a refused category refuses all."},
+    )
+    source = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(["banner", "api", "gpc"]),
+        metadata={"description": "Who acted: the banner, a server, or a Global Privacy Control."},
+    )
     policy_version = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(min=1, max=32)
     )
@@ -72,6 +85,7 @@ class DecisionSchema(Schema):
     visitor_id = fields.String(required=True)
     decided = fields.Boolean(required=True)
     categories = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True)
+    services = fields.Dict(keys=fields.String(), values=fields.Boolean())
     policy_version = fields.String(required=True)
     decided_at = UTCTimestamp(allow_none=True)
     expires_at = UTCTimestamp(allow_none=True)
@@ -88,6 +102,8 @@ class LookupSchema(DecisionSchema):
 
     gpc = fields.Boolean(required=True)
     google_consent_mode = fields.Dict(keys=fields.String(), values=fields.String())
+    segment = fields.Dict(metadata={"description": "Segment: {categoryPreferences: {…}}"})
+    tealium = fields.Dict(metadata={"description": "Tealium: {consent_categories: […]}"})
 
 
 class AllowedSchema(Schema):
@@ -123,3 +139,108 @@ class HealthSchema(Schema):
     """Service health."""
 
     status = fields.String()
+
+
+# Site configuration ---------------------------------------------------------------------------
+
+IDENTIFIER = validate.Regexp(
+    r"^[a-z][a-z0-9_]{0,39}$", error="Must be a lowercase identifier such as 'analytics'."
+)
+LANGUAGE_KEY = validate.Regexp(LANGUAGE_TAG, error="Not a language tag such as 'vi' or 'en'.")
+
+
+def _texts_field(inner: fields.Field[Any]) -> fields.Dict:
+    return fields.Dict(keys=fields.String(validate=LANGUAGE_KEY), values=inner)
+
+
+class TextPairSchema(Schema):
+    """A title and a description in one language."""
+
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=2000))
+
+
+class ServiceTextSchema(Schema):
+    """A service's description in one language."""
+
+    description = fields.String(validate=validate.Length(max=2000))
+
+
+class CategoryConfigSchema(Schema):
+    """A category and its texts."""
+
+    name = fields.String(required=True, validate=IDENTIFIER)
+    texts = _texts_field(fields.Nested(TextPairSchema))
+
+
+class CookieConfigSchema(Schema):
+    """A cookie a service sets: a name (exact, prefix or regex), a domain and a lifetime."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    match = fields.String(
+        load_default="exact", validate=validate.OneOf(["exact", "prefix", "regex"])
+    )
+    domain = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=253)
+    )
+    lifetime_days = fields.Integer(required=True, validate=validate.Range(min=0, max=3650))
+    description = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=500)
+    )
+
+
+class ServiceConfigSchema(Schema):
+    """A service under a category."""
+
+    name = fields.String(required=True, validate=IDENTIFIER)
+    category = fields.String(required=True, validate=IDENTIFIER)
+    label = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    texts = _texts_field(fields.Nested(ServiceTextSchema))
+    cookies = fields.List(fields.Nested(CookieConfigSchema), validate=validate.Length(max=100))
+    local_storage = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=100)
+    )
+
+
+class ConsentModeConfigSchema(Schema):
+    """Google Consent Mode options sent with the default."""
+
+    ads_data_redaction = fields.Boolean()
+    url_passthrough = fields.Boolean()
+
+
+class SiteConfigSchema(Schema):
+    """A site's whole configuration; a PATCH may send any subset of the top-level keys."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    domains = fields.List(fields.String(), validate=validate.Length(min=1, max=50))
+    policy_url = HttpUrl(allow_none=True)
+    default_language = fields.String(validate=LANGUAGE_KEY)
+    consent_lifetime_days = fields.Integer(validate=validate.Range(min=1, max=395))
+    categories = fields.List(fields.Nested(CategoryConfigSchema), validate=validate.Length(max=20))
+    services = fields.List(fields.Nested(ServiceConfigSchema), validate=validate.Length(max=100))
+    consent_mode = fields.Nested(ConsentModeConfigSchema)
+    texts = _texts_field(fields.Dict(keys=fields.String(), values=fields.String()))
+    site_key = fields.String(dump_only=True)
+    policy_version = fields.String(dump_only=True)
+
+
+class WebhookCreateSchema(Schema):
+    """A URL to receive decision changes."""
+
+    url = HttpUrl(required=True)
+
+
+class WebhookSchema(Schema):
+    """A registered webhook; the secret is shown only when it is created."""
+
+    id = fields.Integer()
+    url = fields.String()
+    active = fields.Boolean()
+    created_at = UTCTimestamp()
+
+
+class WebhookCreatedSchema(WebhookSchema):
+    """A webhook just registered, with its signing secret."""
+
+    secret = fields.String(metadata={"description": "Shown once: verify signatures with it."})

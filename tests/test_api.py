@@ -151,6 +151,7 @@ def test_lookup_of_an_undecided_visitor(client: FlaskClient, site: Site) -> None
         "decided_at": None,
         "expires_at": None,
         "gpc": False,
+        "services": {},
         "google_consent_mode": {
             "ad_storage": "denied",
             "ad_user_data": "denied",
@@ -160,6 +161,10 @@ def test_lookup_of_an_undecided_visitor(client: FlaskClient, site: Site) -> None
             "personalization_storage": "denied",
             "security_storage": "granted",
         },
+        "segment": {
+            "categoryPreferences": {"essential": True, "analytics": False, "marketing": False}
+        },
+        "tealium": {"consent_categories": ["essential"]},
     }
 
 

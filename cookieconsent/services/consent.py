@@ -11,11 +11,15 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ConsentEvent, ConsentState, utcnow
-from .signing import mint_visitor_id, sign_visitor_id, verify_visitor_id
+from ..models import ConsentEvent, ConsentState, WebhookDelivery, utcnow
+from .signing import InvalidVisitorId, mint_visitor_id, sign_visitor_id, verify_visitor_id
 from .sites import SiteProfile
+from .webhooks import event_payload
 
-ACTIONS = ("accept_all", "reject_all", "save", "withdraw")
+ACTIONS = ("accept_all", "reject_all", "save", "withdraw", "opt_out")
+SOURCES = ("banner", "api", "gpc")
+# What an opt-out of "sale or sharing" (Global Privacy Control, a Do Not Sell link) refuses.
+OPT_OUT_CATEGORIES = frozenset({"marketing"})
 
 # Google Consent Mode v2 signals and the category that grants each.
 GOOGLE_CONSENT_SIGNALS: dict[str, str] = {
@@ -48,6 +52,7 @@ class Decision:
     decided_at: datetime | None
     expires_at: datetime | None
     gpc: bool
+    services: dict[str, bool]
     recorded_at: datetime | None = None
 
     @property
@@ -55,9 +60,19 @@ class Decision:
         """The decision as Google Consent Mode v2 signals."""
         return google_consent_mode(self.categories)
 
+    @property
+    def segment(self) -> dict[str, dict[str, bool]]:
+        """Segment's consent object."""
+        return {"categoryPreferences": dict(self.categories)}
+
+    @property
+    def tealium(self) -> dict[str, list[str]]:
+        """Tealium's consent categories: the allowed ones."""
+        return {"consent_categories": [name for name, on in self.categories.items() if on]}
+
     def allowed(self, category: str) -> bool:
         """Whether this decision allows ``category`` now."""
-        return category == "essential" or (self.decided and self.categories.get(category, False))
+        return self.categories.get(category, False)
 
 
 def google_consent_mode(categories: Mapping[str, bool]) -> dict[str, str]:
@@ -107,6 +122,37 @@ def resolve_categories(
     return {"essential": True, **values}
 
 
+def resolve_services(
+    services: Sequence[tuple[str, str]],
+    action: str,
+    categories: Mapping[str, bool],
+    submitted: Mapping[str, Any] | None,
+) -> dict[str, bool]:
+    """Every service's value: its category's, unless the visitor refused it one by one."""
+    submitted = submitted or {}
+    category_of = dict(services)
+    errors: dict[str, list[str]] = {}
+    for name, value in submitted.items():
+        field = f"services.{name}"
+        if name not in category_of:
+            known = ", ".join(category_of) or "none"
+            errors[field] = [f"Unknown service. This site has: {known}."]
+        elif not isinstance(value, bool):
+            errors[field] = ["Must be true or false."]
+        elif value and not categories[category_of[name]]:
+            errors[field] = [
+                f"Cannot be allowed while its category {category_of[name]!r} is refused."
+            ]
+        elif not value and action == "accept_all":
+            errors[field] = ["Contradicts 'accept_all', which allows every service."]
+    if errors:
+        raise ConsentInputError(errors)
+    return {
+        name: bool(categories[category]) and submitted.get(name, True) is not False
+        for name, category in services
+    }
+
+
 def clean_page_url(url: str | None) -> str | None:
     """Keep scheme, host and path of the page; query and fragment may carry personal data."""
     if not url:
@@ -115,40 +161,60 @@ def clean_page_url(url: str | None) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))[:2048]
 
 
-def _current_categories(
-    site: SiteProfile, stored: Mapping[str, bool], decided: bool
+def _current_values(
+    names: Sequence[str], stored: Mapping[str, bool], effective: bool, always: str | None = None
 ) -> dict[str, bool]:
-    # Categories added after the decision were never agreed to, so they read as false.
-    return {
-        name: name == "essential" or (decided and bool(stored.get(name, False)))
-        for name in site.category_names
-    }
+    # Names added after the decision were never agreed to, so they read as false.
+    return {name: name == always or (effective and bool(stored.get(name, False))) for name in names}
 
 
 def _decision_from_state(
     site: SiteProfile, signed_id: str, state: ConsentState | None, now: datetime
 ) -> Decision:
+    service_names = [name for name, _ in site.services]
     if state is None:
         return Decision(
             visitor_id=signed_id,
             decided=False,
-            categories=_current_categories(site, {}, False),
+            categories=_current_values(site.category_names, {}, False, "essential"),
             policy_version=site.policy_version,
             decided_at=None,
             expires_at=None,
             gpc=False,
+            services=_current_values(service_names, {}, False),
         )
     decided = state.decided and (state.expires_at is None or state.expires_at > now)
     return Decision(
         visitor_id=signed_id,
         decided=decided,
-        categories=_current_categories(site, state.categories, decided),
+        categories=_current_values(site.category_names, state.categories, decided, "essential"),
         policy_version=state.policy_version,
         decided_at=state.decided_at if decided else None,
         expires_at=state.expires_at if decided else None,
         gpc=state.gpc,
+        services=_current_values(service_names, state.services, decided),
         recorded_at=state.updated_at,
     )
+
+
+def _opt_out(
+    site: SiteProfile, state: ConsentState | None, now: datetime
+) -> tuple[bool, dict[str, bool], dict[str, bool], datetime | None, datetime | None]:
+    """An opt-out keeps whatever was decided and refuses sale and sharing on top."""
+    if state is None or not state.decided or (state.expires_at and state.expires_at <= now):
+        categories = _current_values(site.category_names, {}, False, "essential")
+        return False, categories, {name: False for name, _ in site.services}, None, None
+    categories = {
+        name: value and name not in OPT_OUT_CATEGORIES
+        for name, value in _current_values(
+            site.category_names, state.categories, True, "essential"
+        ).items()
+    }
+    services = {
+        name: bool(state.services.get(name, categories[category])) and categories[category]
+        for name, category in site.services
+    }
+    return True, categories, services, state.decided_at, state.expires_at
 
 
 def record_consent(
@@ -157,6 +223,7 @@ def record_consent(
     secret_keys: Sequence[str],
     action: str,
     categories: Mapping[str, Any] | None = None,
+    services: Mapping[str, Any] | None = None,
     visitor_id: str | None = None,
     policy_version: str | None = None,
     language: str | None = None,
@@ -184,12 +251,28 @@ def record_consent(
     if version not in site.published_versions:
         published = ", ".join(sorted(site.published_versions))
         raise ConsentInputError({"policy_version": [f"Unknown version. Published: {published}."]})
-    values = resolve_categories(site.category_names, action, categories)
-    decided = action != "withdraw"
+    if source not in SOURCES:
+        raise ConsentInputError({"source": [f"Must be one of: {', '.join(SOURCES)}."]})
+    if action == "opt_out":
+        if categories or services:
+            raise ConsentInputError(
+                {"categories": ["'opt_out' refuses sale and sharing; it takes no categories."]}
+            )
+    else:
+        values = resolve_categories(site.category_names, action, categories)
+        service_values = resolve_services(site.services, action, values, services)
     now = now or utcnow()
     # Stored to the millisecond, as the API writes it, so the record and the answer agree.
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)
-    expires_at = now + timedelta(days=site.consent_lifetime_days) if decided else None
+
+    state = db.session.get(ConsentState, (site.id, raw_id), with_for_update=True)
+    if action == "opt_out":
+        decided, values, service_values, decided_at, expires_at = _opt_out(site, state, now)
+        gpc = gpc or source == "gpc"
+    else:
+        decided = action != "withdraw"
+        decided_at = now if decided else None
+        expires_at = now + timedelta(days=site.consent_lifetime_days) if decided else None
 
     event = ConsentEvent(
         site_id=site.id,
@@ -197,6 +280,7 @@ def record_consent(
         action=action,
         decided=decided,
         categories=values,
+        services=service_values,
         policy_version=version,
         language=language,
         url=clean_page_url(url),
@@ -208,18 +292,27 @@ def record_consent(
     )
     db.session.add(event)
     db.session.flush()
-    state = db.session.get(ConsentState, (site.id, raw_id), with_for_update=True)
     if state is None:
         state = ConsentState(site_id=site.id, visitor_id=raw_id)
         db.session.add(state)
     state.decided = decided
     state.categories = values
+    state.services = service_values
     state.policy_version = version
-    state.decided_at = now if decided else None
+    state.decided_at = decided_at
     state.expires_at = expires_at
     state.gpc = gpc
     state.last_event_id = event.id
     state.updated_at = now
+    # The outbox row commits with the event, so no decision is ever lost to a crash.
+    if site.webhook_endpoint_ids:
+        payload = event_payload(site.site_key, signed_id, event)
+        for endpoint_id in site.webhook_endpoint_ids:
+            db.session.add(
+                WebhookDelivery(
+                    endpoint_id=endpoint_id, event_id=event.id, payload=payload, next_attempt_at=now
+                )
+            )
     db.session.commit()
     return _decision_from_state(site, signed_id, state, now)
 
@@ -237,8 +330,6 @@ def lookup_many(
     site: SiteProfile, *, secret_keys: Sequence[str], visitor_ids: Sequence[str]
 ) -> list[Decision | tuple[str, str]]:
     """Look up many visitors in one query; a bad ID yields ``(visitor_id, error)`` in its place."""
-    from .signing import InvalidVisitorId
-
     now = utcnow()
     verified: dict[int, str] = {}
     results: list[Decision | tuple[str, str]] = []

@@ -18,7 +18,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..extensions import db
-from ..models import Category, PolicyVersion, Site
+from ..models import Category, PolicyVersion, Service, Site, WebhookEndpoint
 from ..texts import (
     BANNER_TEXT_KEYS,
     BANNER_TEXTS,
@@ -107,6 +107,9 @@ class SiteProfile:
     published_versions: frozenset[str]
     consent_lifetime_days: int
     category_names: tuple[str, ...]
+    # (service, its category), in display order.
+    services: tuple[tuple[str, str], ...]
+    webhook_endpoint_ids: tuple[int, ...]
     widget_config: Mapping[str, Any]
     # Built widgets, by (API base, minified); filled on first use.
     bundles: dict[tuple[str, bool], Any] = field(default_factory=dict, compare=False, repr=False)
@@ -123,6 +126,8 @@ class SiteProfile:
             published_versions=frozenset(entry.version for entry in site.policy_versions),
             consent_lifetime_days=site.consent_lifetime_days,
             category_names=tuple(category.name for category in site.categories),
+            services=tuple((service.name, service.category) for service in site.services),
+            webhook_endpoint_ids=tuple(hook.id for hook in site.webhooks if hook.active),
             widget_config=widget_config(site),
         )
 
@@ -149,7 +154,12 @@ class SiteCache:
         site = db.session.execute(
             select(Site)
             .where(Site.site_key == site_key)
-            .options(selectinload(Site.categories), selectinload(Site.policy_versions))
+            .options(
+                selectinload(Site.categories),
+                selectinload(Site.policy_versions),
+                selectinload(Site.services),
+                selectinload(Site.webhooks),
+            )
         ).scalar_one_or_none()
         profile = SiteProfile.of(site) if site is not None else None
         if self.ttl > 0:
@@ -166,7 +176,7 @@ class SiteCache:
 
 
 _caches: weakref.WeakSet[SiteCache] = weakref.WeakSet()
-_SITE_MODELS = (Site, Category, PolicyVersion)
+_SITE_MODELS = (Site, Category, PolicyVersion, Service, WebhookEndpoint)
 
 
 @event.listens_for(Session, "after_flush")

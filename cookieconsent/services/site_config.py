@@ -1,0 +1,182 @@
+"""A site's configuration as one document: read it, and change it all or nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ..extensions import db
+from ..models import Category, Service, Site
+from ..texts import BANNER_TEXT_KEYS, SUPPORTED_LANGUAGES
+from .network import normalize_domain
+from .trackers import tracker_cookie, tracker_name
+
+
+class SiteConfigError(ValueError):
+    """The configuration contradicts itself; ``errors`` names the fields."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def export_site_config(site: Site) -> dict[str, Any]:
+    """The site's configuration in the shape :func:`apply_site_config` accepts."""
+    return {
+        "site_key": site.site_key,
+        "name": site.name,
+        "domains": list(site.domains),
+        "policy_url": site.policy_url,
+        "policy_version": site.policy_version,
+        "default_language": site.default_language,
+        "consent_lifetime_days": site.consent_lifetime_days,
+        "categories": [{"name": c.name, "texts": c.texts} for c in site.categories],
+        "services": [
+            {
+                "name": s.name,
+                "category": s.category,
+                "label": s.label,
+                "texts": s.texts,
+                "cookies": s.cookies,
+                "local_storage": s.local_storage,
+            }
+            for s in site.services
+        ],
+        "consent_mode": {
+            "ads_data_redaction": site.ads_data_redaction,
+            "url_passthrough": site.url_passthrough,
+        },
+        "texts": site.texts,
+    }
+
+
+def _check_services(
+    services: list[dict[str, Any]], categories: list[str], errors: dict[str, list[str]]
+) -> None:
+    seen: set[str] = set()
+    for index, service in enumerate(services):
+        where = f"services.{index}"
+        if service["name"] in seen:
+            errors[f"{where}.name"] = ["Service names must be unique."]
+        seen.add(service["name"])
+        if service["name"] in categories:
+            errors[f"{where}.name"] = ["A service may not share its name with a category."]
+        if service["category"] not in categories:
+            errors[f"{where}.category"] = [
+                f"No such category. Categories: {', '.join(categories)}."
+            ]
+        essential = service["category"] == "essential"
+        found = tracker_name(service["name"], service["label"])
+        if essential and found:
+            errors[f"{where}.category"] = [
+                f"{service['label']!r} looks like a tracker ({found}); it cannot be essential."
+            ]
+        for cookie_index, cookie in enumerate(service.get("cookies", [])):
+            cookie_where = f"{where}.cookies.{cookie_index}"
+            if cookie["match"] == "regex":
+                try:
+                    re.compile(cookie["name"])
+                except re.error as error:
+                    errors[f"{cookie_where}.name"] = [f"Not a valid regular expression: {error}."]
+                    continue
+            if essential and (pattern := tracker_cookie(cookie["name"], cookie["match"])):
+                errors[f"{cookie_where}.name"] = [
+                    f"{pattern!r} is a known tracking cookie; it cannot be essential."
+                ]
+            if cookie.get("domain"):
+                try:
+                    normalize_domain(cookie["domain"].lstrip("."))
+                except ValueError:
+                    errors[f"{cookie_where}.domain"] = ["Not a cookie domain such as .shop.vn."]
+
+
+def _check_texts(texts: Mapping[str, Mapping[str, str]], errors: dict[str, list[str]]) -> None:
+    for language, values in texts.items():
+        for key, value in values.items():
+            if key not in BANNER_TEXT_KEYS:
+                errors[f"texts.{language}.{key}"] = [
+                    f"Unknown text. Texts: {', '.join(BANNER_TEXT_KEYS)}."
+                ]
+            elif len(value) > 2000:
+                errors[f"texts.{language}.{key}"] = ["At most 2000 characters."]
+
+
+def apply_site_config(site: Site, config: Mapping[str, Any]) -> Site:
+    """Change what ``config`` names, after checking it whole; raise :class:`SiteConfigError`."""
+    errors: dict[str, list[str]] = {}
+    domains: list[str] = []
+    for index, domain in enumerate(config.get("domains", [])):
+        try:
+            domains.append(normalize_domain(domain))
+        except ValueError as error:
+            errors[f"domains.{index}"] = [str(error)]
+    if config.get("default_language", SUPPORTED_LANGUAGES[0]) not in SUPPORTED_LANGUAGES:
+        errors["default_language"] = [f"Must be one of: {', '.join(SUPPORTED_LANGUAGES)}."]
+
+    category_entries = config.get("categories")
+    if category_entries is not None:
+        names = [entry["name"] for entry in category_entries]
+        if len(set(names)) != len(names):
+            errors["categories"] = ["Category names must be unique."]
+        if "essential" not in names:
+            category_entries = [{"name": "essential"}, *category_entries]
+    category_names = (
+        [entry["name"] for entry in category_entries]
+        if category_entries is not None
+        else [category.name for category in site.categories]
+    )
+    services = config.get("services")
+    if services is None and category_entries is not None:
+        orphans = [s.name for s in site.services if s.category not in category_names]
+        if orphans:
+            errors["categories"] = [f"Services still use removed categories: {', '.join(orphans)}."]
+    if services is not None:
+        _check_services(services, category_names, errors)
+    if "texts" in config:
+        _check_texts(config["texts"], errors)
+    if errors:
+        raise SiteConfigError(errors)
+
+    for key in ("name", "policy_url", "default_language", "consent_lifetime_days", "texts"):
+        if key in config:
+            setattr(site, key, config[key])
+    if "domains" in config:
+        site.domains = sorted(set(domains))
+    if "consent_mode" in config:
+        for key, value in config["consent_mode"].items():
+            setattr(site, key, value)
+    if category_entries is not None:
+        existing = {category.name: category for category in site.categories}
+        site.categories = [
+            _category(existing.get(entry["name"]), entry, position)
+            for position, entry in enumerate(category_entries)
+        ]
+    if services is not None:
+        existing_services = {service.name: service for service in site.services}
+        site.services = [
+            _service(existing_services.get(entry["name"]), entry, position)
+            for position, entry in enumerate(services)
+        ]
+    db.session.commit()
+    return site
+
+
+def _category(current: Category | None, entry: Mapping[str, Any], position: int) -> Category:
+    category = current or Category(name=entry["name"], texts={})
+    category.position = position
+    category.locked = entry["name"] == "essential"
+    if "texts" in entry:
+        category.texts = entry["texts"]
+    return category
+
+
+def _service(current: Service | None, entry: Mapping[str, Any], position: int) -> Service:
+    service = current or Service(name=entry["name"])
+    service.category = entry["category"]
+    service.label = entry["label"]
+    service.position = position
+    service.texts = entry.get("texts", {})
+    service.cookies = entry.get("cookies", [])
+    service.local_storage = entry.get("local_storage", [])
+    return service
