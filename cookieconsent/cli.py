@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
+from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from marshmallow import ValidationError
+from sqlalchemy import func, select
 
 from .embed import DEMO_SITE_KEY
+from .errors import flatten_errors
 from .extensions import db
-from .models import Site
+from .models import Site, WebhookDelivery
+from .schemas import SiteConfigSchema
+from .services.site_config import SiteConfigError, apply_site_config, export_site_config
 from .services.sites import create_site, load_site, set_texts, widget_config
+from .services.webhooks import WebhookError, add_endpoint, deliver_due, remove_endpoint
 from .texts import DEFAULT_CATEGORIES, SUPPORTED_LANGUAGES
 
 sites_cli = AppGroup("sites", help="Register and list the sites that embed the banner.")
@@ -74,9 +82,7 @@ def texts_command(site_key: str, language: str, assignments: tuple[str, ...]) ->
 
     An empty VALUE restores the built-in text. Without assignments, prints the texts in use.
     """
-    site = load_site(site_key)
-    if site is None:
-        raise click.UsageError(f"no site with key {site_key!r}")
+    site = _site_or_fail(site_key)
     values: dict[str, str] = {}
     for assignment in assignments:
         key, separator, value = assignment.partition("=")
@@ -90,6 +96,45 @@ def texts_command(site_key: str, language: str, assignments: tuple[str, ...]) ->
             raise click.UsageError(str(error)) from None
     merged = widget_config(site)["texts"]
     click.echo(json.dumps(merged.get(language) or merged["en"], ensure_ascii=False, indent=2))
+
+
+@sites_cli.command("show")
+@click.argument("site_key")
+def show_site_command(site_key: str) -> None:
+    """Print the site's whole configuration as JSON."""
+    click.echo(
+        json.dumps(export_site_config(_site_or_fail(site_key)), ensure_ascii=False, indent=2)
+    )
+
+
+@sites_cli.command("configure")
+@click.argument("site_key")
+@click.argument("config_file", type=click.File("r", encoding="utf-8"))
+def configure_site_command(site_key: str, config_file: Any) -> None:
+    """Apply a JSON configuration (categories, services, texts, consent_mode, …) from a file.
+
+    Only the keys in the file change; nothing changes unless all of it is valid.
+    """
+    site = _site_or_fail(site_key)
+    try:
+        payload = SiteConfigSchema().load(json.load(config_file))
+        apply_site_config(site, payload)
+    except json.JSONDecodeError as error:
+        raise click.UsageError(f"{config_file.name}: not JSON: {error}") from None
+    except (ValidationError, SiteConfigError) as error:
+        db.session.rollback()
+        messages = error.errors if isinstance(error, SiteConfigError) else error.messages
+        for field, items in flatten_errors(messages).items():
+            click.echo(f"{field}: {' '.join(items)}", err=True)
+        raise click.UsageError("the configuration was not applied") from None
+    click.echo(json.dumps(export_site_config(site), ensure_ascii=False, indent=2))
+
+
+def _site_or_fail(site_key: str) -> Site:
+    site = load_site(site_key)
+    if site is None:
+        raise click.UsageError(f"no site with key {site_key!r}")
+    return site
 
 
 @sites_cli.command("list")
@@ -128,7 +173,70 @@ def demo_command(port: int) -> None:
     click.echo(f"Demo page:     {base}/demo/")
 
 
+webhooks_cli = AppGroup("webhooks", help="Send every decision change to the site owner's URLs.")
+
+
+@webhooks_cli.command("add")
+@click.argument("site_key")
+@click.argument("url")
+def add_webhook_command(site_key: str, url: str) -> None:
+    """Register URL; prints its id and signing secret (shown once) as JSON."""
+    try:
+        endpoint = add_endpoint(_site_or_fail(site_key), url)
+    except WebhookError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(json.dumps({"id": endpoint.id, "url": endpoint.url, "secret": endpoint.secret}))
+
+
+@webhooks_cli.command("list")
+@click.argument("site_key")
+def list_webhooks_command(site_key: str) -> None:
+    """One JSON line per webhook, with its delivery counts."""
+    site = _site_or_fail(site_key)
+    for endpoint in site.webhooks:
+        counts = dict(
+            db.session.execute(
+                select(WebhookDelivery.status, func.count())
+                .where(WebhookDelivery.endpoint_id == endpoint.id)
+                .group_by(WebhookDelivery.status)
+            ).all()
+        )
+        click.echo(json.dumps({"id": endpoint.id, "url": endpoint.url, "deliveries": counts}))
+
+
+@webhooks_cli.command("remove")
+@click.argument("site_key")
+@click.argument("webhook_id", type=int)
+def remove_webhook_command(site_key: str, webhook_id: int) -> None:
+    """Stop sending to a webhook."""
+    if not remove_endpoint(_site_or_fail(site_key), webhook_id):
+        raise click.UsageError(f"site {site_key!r} has no webhook {webhook_id}")
+    click.echo(f"removed webhook {webhook_id}")
+
+
+@webhooks_cli.command("run")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
+@click.option("--batch", default=50, show_default=True, help="Deliveries claimed per poll.")
+def run_webhooks_command(once: bool, interval: float, batch: int) -> None:
+    """Deliver the outbox: signed POSTs, retried with backoff, safe to run in several copies."""
+    allow_private = current_app.config["COOKIECONSENT_WEBHOOK_ALLOW_PRIVATE"]
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while not stop.is_set():
+        try:
+            sent = deliver_due(batch=batch, allow_private=allow_private)
+        except KeyboardInterrupt:
+            break
+        if once:
+            click.echo(f"attempted {sent} deliveries")
+            return
+        if sent < batch:
+            stop.wait(interval)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(sites_cli)
+    app.cli.add_command(webhooks_cli)
     app.cli.add_command(demo_command)

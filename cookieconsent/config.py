@@ -29,6 +29,18 @@ def parse_int(value: str | None, default: int, *, name: str, minimum: int = 0) -
     return number
 
 
+def parse_bool(value: str | None, default: bool) -> bool:
+    """Read a yes/no value: 1/true/yes/on or 0/false/no/off."""
+    if value is None or value.strip() == "":
+        return default
+    text = value.strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"expected a yes/no value, got {value!r}")
+
+
 def parse_list(value: str | None) -> list[str]:
     """Split a comma-separated value, dropping blanks."""
     if not value:
@@ -97,6 +109,10 @@ def load_config(
         # changed them; changes made in the same process apply at once.
         "COOKIECONSENT_SITE_CACHE_SECONDS": parse_int(
             env.get("COOKIECONSENT_SITE_CACHE_SECONDS"), 10, name="COOKIECONSENT_SITE_CACHE_SECONDS"
+        ),
+        # Webhooks to loopback or private addresses: handy in development, SSRF in production.
+        "COOKIECONSENT_WEBHOOK_ALLOW_PRIVATE": parse_bool(
+            env.get("COOKIECONSENT_WEBHOOK_ALLOW_PRIVATE"), not production
         ),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_CONSENT_WRITES": env.get("COOKIECONSENT_RATELIMIT_WRITES", "120 per minute"),
