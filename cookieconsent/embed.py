@@ -25,11 +25,17 @@ def widget(site_key: str) -> Response:
         return response
     api_base = request.host_url.rstrip("/")
     minify = not current_app.debug
-    bundle = site.bundles.get((api_base, minify))
+    # Global Privacy Control sent as a header counts even where the page cannot read it.
+    gpc = request.headers.get("Sec-GPC") == "1"
+    key = (api_base, minify, gpc)
+    bundle = site.bundles.get(key)
     if bundle is None:
-        bundle = build_widget({**site.widget_config, "apiBase": api_base}, minify=minify)
-        if len(site.bundles) < 8:
-            site.bundles[(api_base, minify)] = bundle
+        config = {**site.widget_config, "apiBase": api_base}
+        if gpc:
+            config["gpc"] = True
+        bundle = build_widget(config, minify=minify)
+        if len(site.bundles) < 16:
+            site.bundles[key] = bundle
     response = Response(mimetype="text/javascript")
     response.set_etag(bundle.etag)
     # A returning visitor's browser may use its copy while it revalidates, or while the service
@@ -42,6 +48,7 @@ def widget(site_key: str) -> Response:
     # The widget is loaded cross-origin by design.
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     response.vary.add("Accept-Encoding")
+    response.vary.add("Sec-GPC")
     if request.if_none_match.contains(bundle.etag):
         response.status_code = 304
         return response

@@ -16,6 +16,7 @@ BANNER_TEXT_KEYS = (
     "always_on",
     "reopen",
     "withdraw",
+    "gpc_honored",
     "error",
 )
 
@@ -41,6 +42,11 @@ BANNER_TEXTS: dict[str, dict[str, str]] = {
         "always_on": "Luôn bật",
         "reopen": "Cài đặt cookie",
         "withdraw": "Rút lại sự đồng ý",
+        "gpc_honored": (
+            "Đã tôn trọng yêu cầu từ chối: trình duyệt của bạn gửi tín hiệu "
+            "Global Privacy Control, nên chúng tôi không bán hay chia sẻ dữ liệu của bạn "
+            "cho tiếp thị."
+        ),
         "error": "Chưa lưu được lựa chọn của bạn. Vui lòng thử lại.",
     },
     "en": {
@@ -64,6 +70,10 @@ BANNER_TEXTS: dict[str, dict[str, str]] = {
         "always_on": "Always on",
         "reopen": "Cookie settings",
         "withdraw": "Withdraw consent",
+        "gpc_honored": (
+            "Opt-out request honored: your browser sent a Global Privacy Control signal, so we "
+            "do not sell or share your data for marketing."
+        ),
         "error": "Your choice could not be saved. Please try again.",
     },
 }

@@ -111,8 +111,10 @@ class SiteProfile:
     services: tuple[tuple[str, str], ...]
     webhook_endpoint_ids: tuple[int, ...]
     widget_config: Mapping[str, Any]
-    # Built widgets, by (API base, minified); filled on first use.
-    bundles: dict[tuple[str, bool], Any] = field(default_factory=dict, compare=False, repr=False)
+    # Built widgets, by (API base, minified, GPC); filled on first use.
+    bundles: dict[tuple[str, bool, bool], Any] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, site: Site) -> SiteProfile:
@@ -270,6 +272,15 @@ def widget_config(site: Site) -> dict[str, Any]:
         banner["categories"] = {
             category.name: _category_texts(category, language) for category in site.categories
         }
+        banner["services"] = {
+            service.name: {
+                "title": service.label,
+                "description": (
+                    service.texts.get(language) or service.texts.get("en") or {}
+                ).get("description", ""),
+            }
+            for service in site.services
+        }
         texts[language] = banner
     return {
         "siteKey": site.site_key,
@@ -280,5 +291,21 @@ def widget_config(site: Site) -> dict[str, Any]:
         "categories": [
             {"name": category.name, "locked": category.locked} for category in site.categories
         ],
+        "services": [
+            {
+                "name": service.name,
+                "category": service.category,
+                "cookies": [
+                    {"name": c["name"], "match": c.get("match", "exact"), "domain": c.get("domain")}
+                    for c in service.cookies
+                ],
+                "storage": list(service.local_storage),
+            }
+            for service in site.services
+        ],
+        "consentMode": {
+            "adsDataRedaction": site.ads_data_redaction,
+            "urlPassthrough": site.url_passthrough,
+        },
         "texts": texts,
     }

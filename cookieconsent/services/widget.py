@@ -21,6 +21,7 @@ WIDGET_MODULES = (
     "util.js",
     "storage.js",
     "gate.js",
+    "cleanup.js",
     "server.js",
     "consent_mode.js",
     "ui.js",

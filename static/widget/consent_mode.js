@@ -26,6 +26,9 @@ function _consentDefault() {
   var denied = _signals({});
   denied.wait_for_update = 500;
   _gtag("consent", "default", denied);
+  var options = _config.consentMode || {};
+  if (options.adsDataRedaction) _gtag("set", "ads_data_redaction", true);
+  if (options.urlPassthrough) _gtag("set", "url_passthrough", true);
 }
 
 function _consentUpdate(categories) {

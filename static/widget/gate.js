@@ -1,5 +1,6 @@
 /* gate.js: wakes up gated scripts and frames, once each, in document order. */
-var _GATED = 'script[type="text/plain"][data-category],iframe[data-category][data-src]';
+var _GATED = 'script[type="text/plain"][data-category],script[type="text/plain"][data-service],' +
+  'iframe[data-category][data-src],iframe[data-service][data-src]';
 var _queue = Promise.resolve();
 
 function _wakeScript(inert) {
@@ -28,11 +29,17 @@ function _wakeFrame(frame) {
   frame.removeAttribute("data-src");
 }
 
+/* A data-service names one tool, which needs its own consent; otherwise the category decides. */
+function _permits(node) {
+  var service = node.getAttribute("data-service");
+  return service ? _allowedService(service) : _allowed(node.getAttribute("data-category"));
+}
+
 /* Queues every allowed element still asleep; an external script finishes before the next runs. */
-function _wakeAllowed(allowed) {
+function _wakeAllowed() {
   var batch = [];
   _each(_doc.querySelectorAll(_GATED), function (node) {
-    if (node.hasAttribute("data-cc-woken") || !allowed(node.getAttribute("data-category"))) return;
+    if (node.hasAttribute("data-cc-woken") || !_permits(node)) return;
     node.setAttribute("data-cc-woken", "");
     batch.push(node);
   });

@@ -50,6 +50,7 @@ function _buildBanner() {
       policy && _el("a", {href: policy, "class": "cc-link", target: "_blank", rel: "noopener"},
         _texts.policy_link)
     ]),
+    _gpcNotice(),
     _el("div", {"class": "cc-actions"}, [
       _button("accept-all", _texts.accept_all, function () { _quietly(_api.acceptAll()); }),
       _button("reject-all", _texts.reject_all, function () { _quietly(_api.rejectAll()); }),
@@ -60,32 +61,83 @@ function _buildBanner() {
   return banner;
 }
 
+function _gpcNotice() {
+  return _gpc ? _el("p", {"class": "cc-text cc-gpc", "data-role": "gpc-notice"}, _texts.gpc_honored)
+    : null;
+}
+
+function _switch(id, attr, name, describedBy) {
+  var attrs = {type: "checkbox", role: "switch", id: id, "class": "cc-switch",
+    "aria-describedby": describedBy};
+  attrs[attr] = name;
+  return _el("input", attrs);
+}
+
+function _serviceRow(service, categorySwitch) {
+  var text = _texts.services[service.name] || {title: service.name, description: ""};
+  var id = "cc-svc-" + service.name;
+  var input = _switch(id, "data-service-switch", service.name, id + "-desc");
+  input.setAttribute("data-category", service.category);
+  input.addEventListener("change", function () {
+    // The category is on while any of its services is.
+    var siblings = _dialog.querySelectorAll('[data-service-switch][data-category="' +
+      service.category + '"]');
+    categorySwitch.checked = Array.prototype.some.call(siblings, function (node) {
+      return node.checked;
+    });
+  });
+  if (categorySwitch.disabled) {
+    input.checked = true;
+    input.disabled = true;
+  }
+  return _el("li", {"class": "cc-svc"}, [
+    _el("div", {"class": "cc-cat-head"}, [
+      _el("label", {"for": id, "class": "cc-svc-title"}, text.title),
+      input
+    ]),
+    text.description ? _el("p", {id: id + "-desc", "class": "cc-text cc-small"}, text.description)
+      : null
+  ]);
+}
+
 function _categoryRow(category) {
   var name = category.name;
   var text = _texts.categories[name] || {title: name, description: ""};
   var id = "cc-cat-" + name;
-  var input = _el("input", {
-    type: "checkbox", role: "switch", id: id, "class": "cc-switch",
-    "data-category-switch": name, "aria-describedby": id + "-desc"
-  });
+  var input = _switch(id, "data-category-switch", name, id + "-desc");
   if (category.locked) {
     input.checked = true;
     input.disabled = true;
   }
+  var services = (_config.services || []).filter(function (service) {
+    return service.category === name;
+  });
+  var serviceList = services.length
+    ? _el("ul", {"class": "cc-services"}, services.map(function (service) {
+      return _serviceRow(service, input);
+    }))
+    : null;
+  input.addEventListener("change", function () {
+    if (!serviceList) return;
+    _each(serviceList.querySelectorAll("[data-service-switch]"), function (node) {
+      node.checked = input.checked;
+    });
+  });
   return _el("li", {"class": "cc-cat"}, [
     _el("div", {"class": "cc-cat-head"}, [
       _el("label", {"for": id, "class": "cc-cat-title"}, text.title),
       category.locked ? _el("span", {"class": "cc-always"}, _texts.always_on) : null,
       input
     ]),
-    _el("p", {id: id + "-desc", "class": "cc-text cc-small"}, text.description)
+    _el("p", {id: id + "-desc", "class": "cc-text cc-small"}, text.description),
+    serviceList
   ]);
 }
 
-function _choices() {
+function _choices(attr) {
   var choices = {};
-  _each(_dialog.querySelectorAll("[data-category-switch]"), function (input) {
-    if (!input.disabled) choices[input.getAttribute("data-category-switch")] = input.checked;
+  _each(_dialog.querySelectorAll("[" + attr + "]"), function (input) {
+    if (!input.disabled) choices[input.getAttribute(attr)] = input.checked;
   });
   return choices;
 }
@@ -103,10 +155,13 @@ function _buildPreferences() {
       _button("close", _texts.close, function () { _closePreferences(); })
     ]),
     _el("p", {id: "cc-prefs-desc", "class": "cc-text"}, _texts.preferences_description),
+    _gpcNotice(),
     _el("ul", {"class": "cc-cats"}, _config.categories.map(_categoryRow)),
     _el("div", {"class": "cc-actions"}, [
       _button("reject-all", _texts.reject_all, function () { _quietly(_api.rejectAll()); }),
-      _button("save", _texts.save, function () { _quietly(_api.save(_choices())); }),
+      _button("save", _texts.save, function () {
+        _quietly(_api.save(_choices("data-category-switch"), _choices("data-service-switch")));
+      }),
       _button("accept-all", _texts.accept_all, function () { _quietly(_api.acceptAll()); })
     ]),
     withdraw,
@@ -196,6 +251,9 @@ function _showPreferences() {
   _returnFocus = active && active !== _doc.body && !_overlay.contains(active) ? active : null;
   _each(_dialog.querySelectorAll("[data-category-switch]"), function (input) {
     if (!input.disabled) input.checked = _allowed(input.getAttribute("data-category-switch"));
+  });
+  _each(_dialog.querySelectorAll("[data-service-switch]"), function (input) {
+    if (!input.disabled) input.checked = _allowedService(input.getAttribute("data-service-switch"));
   });
   _dialog.querySelector('[data-role="withdraw"]').hidden = !_state.decided;
   _banner.hidden = true;

@@ -186,6 +186,8 @@ def test_banner_offers_equal_choices_before_anything_gated_runs(
             "data-role", role
         )
 
+    # The banner slides in; measure once its entrance animation has finished.
+    page.wait_for_function("document.getAnimations().every(a => a.playState === 'finished')")
     boxes = [button.bounding_box() for button in buttons]
     assert all(box is not None for box in boxes)
     tops = [box["y"] for box in boxes if box]
