@@ -87,12 +87,13 @@ def resolve_site() -> None:
                 f"The body is larger than {limit} bytes.",
                 errors={"body": [f"At most {limit} bytes."]},
             )
-        if not request.is_json:
-            fail(
-                415,
-                "Send the body as JSON.",
-                errors={"content_type": ["Must be application/json."]},
-            )
+    # A body that is not JSON would otherwise read as an empty object: a PATCH that did nothing.
+    if request.method in {"POST", "PATCH"} and not request.is_json:
+        fail(
+            415,
+            "Send the body as JSON.",
+            errors={"content_type": ["Must be application/json."]},
+        )
 
 
 @blp.after_request

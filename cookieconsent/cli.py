@@ -222,17 +222,19 @@ def run_webhooks_command(once: bool, interval: float, batch: int) -> None:
     """Deliver the outbox: signed POSTs, retried with backoff, safe to run in several copies."""
     allow_private = current_app.config["COOKIECONSENT_WEBHOOK_ALLOW_PRIVATE"]
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    while not stop.is_set():
-        try:
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.is_set():
             sent = deliver_due(batch=batch, allow_private=allow_private)
-        except KeyboardInterrupt:
-            break
-        if once:
-            click.echo(f"attempted {sent} deliveries")
-            return
-        if sent < batch:
-            stop.wait(interval)
+            if once:
+                click.echo(f"attempted {sent} deliveries")
+                return
+            if sent < batch:
+                stop.wait(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def init_app(app: Flask) -> None:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ConsentEvent, ConsentState, WebhookDelivery, utcnow
+from ..models import ConsentEvent, ConsentState, WebhookDelivery, WebhookEndpoint, utcnow
 from .signing import InvalidVisitorId, mint_visitor_id, sign_visitor_id, verify_visitor_id
 from .sites import SiteProfile
 from .webhooks import event_payload
@@ -210,8 +210,9 @@ def _opt_out(
             site.category_names, state.categories, True, "essential"
         ).items()
     }
+    # A service added after the decision was never agreed to; an opt-out must not grant it.
     services = {
-        name: bool(state.services.get(name, categories[category])) and categories[category]
+        name: bool(state.services.get(name, False)) and categories[category]
         for name, category in site.services
     }
     return True, categories, services, state.decided_at, state.expires_at
@@ -254,9 +255,14 @@ def record_consent(
     if source not in SOURCES:
         raise ConsentInputError({"source": [f"Must be one of: {', '.join(SOURCES)}."]})
     if action == "opt_out":
-        if categories or services:
+        sent = {"categories": categories, "services": services}
+        if any(sent.values()):
             raise ConsentInputError(
-                {"categories": ["'opt_out' refuses sale and sharing; it takes no categories."]}
+                {
+                    field: [f"'opt_out' refuses sale and sharing; it takes no {field}."]
+                    for field, value in sent.items()
+                    if value
+                }
             )
     else:
         values = resolve_categories(site.category_names, action, categories)
@@ -269,6 +275,9 @@ def record_consent(
     if action == "opt_out":
         decided, values, service_values, decided_at, expires_at = _opt_out(site, state, now)
         gpc = gpc or source == "gpc"
+        if decided and state is not None:
+            # The decision it keeps was made under its own policy version.
+            version = state.policy_version
     else:
         decided = action != "withdraw"
         decided_at = now if decided else None
@@ -306,8 +315,18 @@ def record_consent(
     state.updated_at = now
     # The outbox row commits with the event, so no decision is ever lost to a crash.
     if site.webhook_endpoint_ids:
+        # The profile may come from another worker's cache, older than an endpoint's removal.
+        endpoint_ids = (
+            db.session.execute(
+                select(WebhookEndpoint.id)
+                .where(WebhookEndpoint.id.in_(site.webhook_endpoint_ids), WebhookEndpoint.active)
+                .order_by(WebhookEndpoint.id)
+            )
+            .scalars()
+            .all()
+        )
         payload = event_payload(site.site_key, signed_id, event)
-        for endpoint_id in site.webhook_endpoint_ids:
+        for endpoint_id in endpoint_ids:
             db.session.add(
                 WebhookDelivery(
                     endpoint_id=endpoint_id, event_id=event.id, payload=payload, next_attempt_at=now

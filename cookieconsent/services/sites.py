@@ -43,6 +43,13 @@ def check_api_token(site: Site | SiteProfile, token: str) -> bool:
     return hmac.compare_digest(site.api_token_hash, hash_api_token(token))
 
 
+def new_site_key() -> str:
+    """A random public key starting with a letter, so no command line takes it for an option."""
+    return secrets.choice(
+        "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+    ) + secrets.token_urlsafe(12)
+
+
 def create_site(
     name: str,
     domains: Iterable[str],
@@ -76,7 +83,7 @@ def create_site(
 
     api_token = secrets.token_urlsafe(32)
     site = Site(
-        site_key=site_key or secrets.token_urlsafe(12),
+        site_key=site_key or new_site_key(),
         name=name,
         domains=normalized,
         api_token_hash=hash_api_token(api_token),
@@ -275,9 +282,9 @@ def widget_config(site: Site) -> dict[str, Any]:
         banner["services"] = {
             service.name: {
                 "title": service.label,
-                "description": (
-                    service.texts.get(language) or service.texts.get("en") or {}
-                ).get("description", ""),
+                "description": (service.texts.get(language) or service.texts.get("en") or {}).get(
+                    "description", ""
+                ),
             }
             for service in site.services
         }

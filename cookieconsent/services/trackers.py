@@ -13,10 +13,12 @@ TRACKER_COOKIES = (
 )  # fmt: skip
 
 # Words in a service's name or label that mark an analytics or advertising tool.
+# Letters and digits bound a word; "_" and "-" do not, so "ga4_server" still names GA4.
 TRACKER_NAMES = re.compile(
-    r"google.?analytics|\bga4\b|gtag|googletag|doubleclick|google.?ads|adwords|facebook|"
-    r"meta.?pixel|\bpixel\b|hotjar|tiktok|clarity|linkedin|pinterest|snapchat|twitter|"
-    r"hubspot|mixpanel|amplitude|segment|matomo|piwik|yandex|criteo|taboola|outbrain|zalo",
+    r"(?<![a-z0-9])(?:google.?analytics|ga4|gtag|googletag|doubleclick|google.?ads|adwords|"
+    r"facebook|meta.?pixel|pixel|hotjar|tiktok|clarity|linkedin|pinterest|snapchat|twitter|"
+    r"hubspot|mixpanel|amplitude|segment|matomo|piwik|yandex|criteo|taboola|outbrain|zalo)"
+    r"(?![a-z0-9])",
     re.IGNORECASE,
 )
 

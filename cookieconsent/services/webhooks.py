@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..models import WebhookDelivery, WebhookEndpoint, utcnow
@@ -33,7 +33,8 @@ EVENT_TYPE = "consent.recorded"
 MAX_ATTEMPTS = 12
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 6 * 3600
-# A claimed delivery that was not finished (the worker died) is retried after this long.
+# A claimed delivery that was not finished (the worker died) is retried after this long; a
+# batch gets at least as long as its slowest possible run.
 LEASE_SECONDS = 120
 TIMEOUT_SECONDS = 10
 
@@ -110,6 +111,8 @@ def remove_endpoint(site: Site, endpoint_id: int) -> bool:
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None or endpoint.site_id != site.id:
         return False
+    # Explicitly, because SQLite does not enforce the foreign key's ON DELETE CASCADE.
+    db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id))
     db.session.delete(endpoint)
     db.session.commit()
     return True
@@ -147,7 +150,13 @@ class Claimed:
     attempt: int
 
 
+def lease_for(batch: int) -> timedelta:
+    """How long a claim lasts: long enough for every request of the batch to time out."""
+    return timedelta(seconds=max(LEASE_SECONDS, TIMEOUT_SECONDS * batch + 60))
+
+
 def _claim(batch: int, now: datetime) -> list[Claimed]:
+    lease = lease_for(batch)
     query = (
         select(WebhookDelivery, WebhookEndpoint)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
@@ -159,13 +168,23 @@ def _claim(batch: int, now: datetime) -> list[Claimed]:
     claimed = []
     for delivery, endpoint in db.session.execute(query).all():
         delivery.attempts += 1
-        delivery.next_attempt_at = now + timedelta(seconds=LEASE_SECONDS)
+        delivery.next_attempt_at = now + lease
         body = json.dumps(
             {**delivery.payload, "delivery_id": delivery.id}, separators=(",", ":")
         ).encode("utf-8")
         claimed.append(Claimed(delivery.id, endpoint.url, endpoint.secret, body, delivery.attempts))
     db.session.commit()
     return claimed
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is a failed delivery: following it would resend to an unchecked address."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_RefuseRedirects)
 
 
 def _send(job: Claimed, allow_private: bool) -> str | None:
@@ -185,7 +204,7 @@ def _send(job: Claimed, allow_private: bool) -> str | None:
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             response.read(1024)
             return None
     except urllib.error.HTTPError as error:
@@ -202,8 +221,10 @@ def deliver_due(
     jobs = _claim(batch, now)
     for job in jobs:
         error = _send(job, allow_private)
-        delivery = db.session.get(WebhookDelivery, job.delivery_id)
-        if delivery is None:  # the endpoint was removed meanwhile
+        delivery = db.session.get(WebhookDelivery, job.delivery_id, with_for_update=True)
+        # Gone (endpoint removed), or claimed again by another worker after our lease ran out.
+        if delivery is None or delivery.attempts != job.attempt or delivery.status != "pending":
+            db.session.rollback()
             continue
         if error is None:
             delivery.status = "delivered"

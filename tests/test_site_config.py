@@ -1,0 +1,574 @@
+"""The site configuration: GET/PATCH ``/api/v1/sites/{key}/config`` and the sites commands."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from cookieconsent.extensions import db
+from cookieconsent.models import Category, Service, Site
+from cookieconsent.services.site_config import export_site_config
+
+from .conftest import SiteFactory, table_counts
+
+GA4: dict[str, Any] = {
+    "name": "ga4",
+    "category": "analytics",
+    "label": "Google Analytics 4",
+    "cookies": [
+        {"name": "_ga", "match": "exact", "lifetime_days": 400},
+        {"name": "_ga_", "match": "prefix", "lifetime_days": 400},
+    ],
+    "local_storage": ["_gcl_ls"],
+}
+META_PIXEL: dict[str, Any] = {
+    "name": "meta_pixel",
+    "category": "marketing",
+    "label": "Meta Pixel",
+    "cookies": [{"name": "_fbp", "lifetime_days": 90}],
+}
+# A harmless essential service, to prove trackers are refused only where they do not belong.
+SESSION: dict[str, Any] = {
+    "name": "session",
+    "category": "essential",
+    "label": "Shop session",
+    "cookies": [{"name": "shop_session", "lifetime_days": 0}],
+}
+
+
+def config_url(site: Site) -> str:
+    return f"/api/v1/sites/{site.site_key}/config"
+
+
+def bearer(make_site: SiteFactory, site: Site) -> dict[str, str]:
+    return {"Authorization": f"Bearer {make_site.tokens[site.site_key]}"}
+
+
+def patch_config(
+    client: FlaskClient, make_site: SiteFactory, site: Site, body: Any, **kwargs: Any
+) -> Any:
+    return client.patch(config_url(site), json=body, headers=bearer(make_site, site), **kwargs)
+
+
+def service_rows(site: Site) -> list[Service]:
+    return list(
+        db.session.execute(
+            sa.select(Service).where(Service.site_id == site.id).order_by(Service.position)
+        ).scalars()
+    )
+
+
+def category_rows(site: Site) -> list[Category]:
+    return list(
+        db.session.execute(
+            sa.select(Category).where(Category.site_id == site.id).order_by(Category.position)
+        ).scalars()
+    )
+
+
+def embedded_config(script: str) -> dict[str, Any]:
+    match = re.search(r"\}\)\((\{.*\}),(\".*\")\);\s*$", script, re.S)
+    assert match, "the widget ends by calling itself with (config, css)"
+    config: dict[str, Any] = json.loads(match.group(1))
+    return config
+
+
+def with_defaults(service: dict[str, Any]) -> dict[str, Any]:
+    """A service as the API echoes it: every optional key filled in."""
+    cookies = [
+        {"match": "exact", "domain": None, "description": None, **c} for c in service["cookies"]
+    ]
+    return {"texts": {}, "local_storage": [], **service, "cookies": cookies}
+
+
+# Reading ------------------------------------------------------------------------------------
+
+
+def test_get_returns_the_whole_configuration(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    response = client.get(config_url(site), headers=bearer(make_site, site))
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.get_json() == {
+        "site_key": site.site_key,
+        "name": "Shop",
+        "domains": ["shop.example"],
+        "policy_url": "https://shop.example/privacy",
+        "policy_version": "1.0",
+        "default_language": "vi",
+        "consent_lifetime_days": 182,
+        "categories": [
+            {"name": "essential", "texts": {}},
+            {"name": "analytics", "texts": {}},
+            {"name": "marketing", "texts": {}},
+        ],
+        "services": [],
+        "consent_mode": {"ads_data_redaction": False, "url_passthrough": False},
+        "texts": {},
+    }
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer", "Bearer wrong-token", "Token abc", "other-site"]
+)
+def test_config_needs_the_sites_own_token(
+    client: FlaskClient,
+    make_site: SiteFactory,
+    site: Site,
+    method: str,
+    authorization: str | None,
+) -> None:
+    headers: dict[str, str] = {}
+    if authorization == "other-site":
+        headers = bearer(make_site, make_site(name="Other", domains=("other.example",)))
+    elif authorization:
+        headers["Authorization"] = authorization
+    before = export_site_config(site)
+    response = client.open(
+        config_url(site), method=method, json={"name": "Taken over"}, headers=headers
+    )
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response.get_json()["errors"] == {"authorization": ["Missing or wrong API token."]}
+    assert export_site_config(site) == before
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+def test_unknown_site_is_404(
+    client: FlaskClient, make_site: SiteFactory, site: Site, method: str
+) -> None:
+    response = client.open(
+        "/api/v1/sites/nosuchsite1/config",
+        method=method,
+        json={"name": "x"},
+        headers=bearer(make_site, site),
+    )
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["errors"] == {"site_key": ["Unknown site."]}
+
+
+# Services -----------------------------------------------------------------------------------
+
+
+def test_patch_services_stores_and_echoes_them(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    response = patch_config(client, make_site, site, {"services": [GA4, META_PIXEL]})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["services"] == [with_defaults(GA4), with_defaults(META_PIXEL)]
+    # Everything else is as it was.
+    assert [c["name"] for c in body["categories"]] == ["essential", "analytics", "marketing"]
+
+    ga4, pixel = service_rows(site)
+    assert (ga4.name, ga4.category, ga4.label) == ("ga4", "analytics", "Google Analytics 4")
+    assert [(c["name"], c["match"], c["lifetime_days"]) for c in ga4.cookies] == [
+        ("_ga", "exact", 400),
+        ("_ga_", "prefix", 400),
+    ]
+    assert ga4.local_storage == ["_gcl_ls"]
+    assert (pixel.name, pixel.category, pixel.position) == ("meta_pixel", "marketing", 1)
+
+    again = client.get(config_url(site), headers=bearer(make_site, site)).get_json()
+    assert again == body
+
+
+def test_widget_carries_the_configured_services(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    before = embedded_config(client.get(f"/c/{site.site_key}.js").get_data(as_text=True))
+    assert before["services"] == []
+    patch_config(client, make_site, site, {"services": [GA4, META_PIXEL]})
+    # The site cache is emptied by the commit, so the very next script shows the change.
+    config = embedded_config(client.get(f"/c/{site.site_key}.js").get_data(as_text=True))
+    services = {service["name"]: service for service in config["services"]}
+    assert list(services) == ["ga4", "meta_pixel"]
+    assert services["ga4"]["category"] == "analytics"
+    assert [cookie["name"] for cookie in services["ga4"]["cookies"]] == ["_ga", "_ga_"]
+    assert [cookie["match"] for cookie in services["ga4"]["cookies"]] == ["exact", "prefix"]
+    assert services["meta_pixel"]["category"] == "marketing"
+    assert config["texts"]["en"]["services"]["ga4"]["title"] == "Google Analytics 4"
+
+
+def test_patch_changes_only_the_keys_sent(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    patch_config(client, make_site, site, {"services": [GA4, META_PIXEL]})
+    response = patch_config(client, make_site, site, {"consent_mode": {"ads_data_redaction": True}})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["consent_mode"] == {"ads_data_redaction": True, "url_passthrough": False}
+    assert [service["name"] for service in body["services"]] == ["ga4", "meta_pixel"]
+    assert len(service_rows(site)) == 2
+
+    response = patch_config(client, make_site, site, {"consent_mode": {"url_passthrough": True}})
+    assert response.get_json()["consent_mode"] == {
+        "ads_data_redaction": True,
+        "url_passthrough": True,
+    }
+    stored = db.session.execute(
+        sa.select(Site.ads_data_redaction, Site.url_passthrough).where(Site.id == site.id)
+    ).one()
+    assert tuple(stored) == (True, True)
+
+
+def test_patch_replaces_the_service_list(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    patch_config(client, make_site, site, {"services": [GA4, META_PIXEL]})
+    relabelled = {**META_PIXEL, "label": "Facebook Pixel"}
+    response = patch_config(client, make_site, site, {"services": [relabelled]})
+    assert response.status_code == 200
+    [pixel] = service_rows(site)
+    assert (pixel.name, pixel.label, pixel.position) == ("meta_pixel", "Facebook Pixel", 0)
+    assert patch_config(client, make_site, site, {"services": []}).get_json()["services"] == []
+    assert service_rows(site) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Shop renamed"),
+        ("domains", ["shop.example", "*.shop.example", "127.0.0.1:8001"]),
+        ("policy_url", "https://shop.example/privacy-v2"),
+        ("default_language", "en"),
+        ("consent_lifetime_days", 395),
+        ("texts", {"en": {"title": "Cookies at the shop"}}),
+    ],
+)
+def test_patch_scalar_settings(
+    client: FlaskClient, make_site: SiteFactory, site: Site, field: str, value: Any
+) -> None:
+    response = patch_config(client, make_site, site, {field: value})
+    assert response.status_code == 200
+    expected = sorted(value) if field == "domains" else value
+    assert response.get_json()[field] == expected
+    assert export_site_config(site)[field] == expected
+
+
+def test_patch_texts_reach_the_widget(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    patch_config(
+        client,
+        make_site,
+        site,
+        {
+            "texts": {"en": {"title": "Cookies at the shop"}},
+            "categories": [
+                {"name": "analytics", "texts": {"en": {"title": "Visit counting"}}},
+                {"name": "marketing"},
+            ],
+        },
+    )
+    config = embedded_config(client.get(f"/c/{site.site_key}.js").get_data(as_text=True))
+    assert config["texts"]["en"]["title"] == "Cookies at the shop"
+    assert config["texts"]["en"]["categories"]["analytics"]["title"] == "Visit counting"
+
+
+# Categories ---------------------------------------------------------------------------------
+
+
+def test_adding_a_category_keeps_essential_locked(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    response = patch_config(
+        client,
+        make_site,
+        site,
+        {"categories": [{"name": "analytics"}, {"name": "marketing"}, {"name": "preferences"}]},
+    )
+    assert response.status_code == 200
+    assert [c["name"] for c in response.get_json()["categories"]] == [
+        "essential",
+        "analytics",
+        "marketing",
+        "preferences",
+    ]
+    rows = category_rows(site)
+    assert [(c.name, c.locked) for c in rows] == [
+        ("essential", True),
+        ("analytics", False),
+        ("marketing", False),
+        ("preferences", False),
+    ]
+    config = embedded_config(client.get(f"/c/{site.site_key}.js").get_data(as_text=True))
+    assert {"name": "preferences", "locked": False} in config["categories"]
+
+
+def test_removing_an_unused_category(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    response = patch_config(client, make_site, site, {"categories": [{"name": "analytics"}]})
+    assert response.status_code == 200
+    assert [c.name for c in category_rows(site)] == ["essential", "analytics"]
+
+
+def test_removing_a_category_a_service_uses_is_refused(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    patch_config(client, make_site, site, {"services": [GA4, META_PIXEL]})
+    before, config_before = table_counts(), export_site_config(site)
+    response = patch_config(client, make_site, site, {"categories": [{"name": "analytics"}]})
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    errors = response.get_json()["errors"]
+    assert list(errors) == ["categories"]
+    assert "meta_pixel" in errors["categories"][0]
+    assert table_counts() == before
+    assert export_site_config(site) == config_before
+
+
+def test_removing_a_category_with_its_services_at_once(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    patch_config(client, make_site, site, {"services": [GA4, META_PIXEL]})
+    response = patch_config(
+        client, make_site, site, {"categories": [{"name": "analytics"}], "services": [GA4]}
+    )
+    assert response.status_code == 200
+    assert [c.name for c in category_rows(site)] == ["essential", "analytics"]
+    assert [s.name for s in service_rows(site)] == ["ga4"]
+
+
+# Validation ---------------------------------------------------------------------------------
+
+
+def service(**changes: Any) -> dict[str, Any]:
+    return {"services": [{**GA4, **changes}]}
+
+
+def cookie(**changes: Any) -> dict[str, Any]:
+    return service(cookies=[{"name": "_ga", "lifetime_days": 400, **changes}])
+
+
+def essential_cookie(name: str, match: str = "exact") -> dict[str, Any]:
+    entry = {"name": name, "match": match, "lifetime_days": 1}
+    return {"services": [{**SESSION, "cookies": [entry]}]}
+
+
+BAD_CONFIGS: list[tuple[str, Any, str]] = [
+    ("unknown-service-category", service(category="ads"), "services.0.category"),
+    ("duplicate-service", {"services": [GA4, GA4]}, "services.1.name"),
+    ("service-named-like-category", service(name="marketing"), "services.0.name"),
+    ("service-name-not-identifier", service(name="Google Analytics"), "services.0.name"),
+    ("service-without-label", service(label=""), "services.0.label"),
+    ("ga4-as-essential", service(category="essential"), "services.0.category"),
+    (
+        "analytics-label-as-essential",
+        {"services": [{**SESSION, "label": "Google Analytics"}]},
+        "services.0.category",
+    ),
+    (
+        "pixel-as-essential",
+        {"services": [{**META_PIXEL, "category": "essential", "cookies": []}]},
+        "services.0.category",
+    ),
+    ("ga-cookie-as-essential", essential_cookie("_ga"), "services.0.cookies.0.name"),
+    ("fbp-cookie-as-essential", essential_cookie("_fbp"), "services.0.cookies.0.name"),
+    ("ga-prefix-as-essential", essential_cookie("_g", "prefix"), "services.0.cookies.0.name"),
+    ("ga-regex-as-essential", essential_cookie("_ga_.*", "regex"), "services.0.cookies.0.name"),
+    ("bad-regex", cookie(name="(_ga", match="regex"), "services.0.cookies.0.name"),
+    ("negative-lifetime", cookie(lifetime_days=-1), "services.0.cookies.0.lifetime_days"),
+    ("huge-lifetime", cookie(lifetime_days=100_000), "services.0.cookies.0.lifetime_days"),
+    ("lifetime-not-number", cookie(lifetime_days="forever"), "services.0.cookies.0.lifetime_days"),
+    ("missing-lifetime", service(cookies=[{"name": "_ga"}]), "services.0.cookies.0.lifetime_days"),
+    ("bad-match", cookie(match="glob"), "services.0.cookies.0.match"),
+    ("bad-cookie-domain", cookie(domain="https://shop.example/"), "services.0.cookies.0.domain"),
+    ("unknown-service-field", service(vendor="Google"), "services.0.vendor"),
+    ("services-not-list", {"services": {"ga4": GA4}}, "services"),
+    ("unknown-text-key", {"texts": {"en": {"titel": "Hi"}}}, "texts.en.titel"),
+    ("text-not-string", {"texts": {"en": {"title": 5}}}, "texts.en.value.title.value"),
+    ("bad-language-key", {"texts": {"english!": {"title": "Hi"}}}, "texts.english!.key"),
+    ("bad-default-language", {"default_language": "xx"}, "default_language"),
+    ("lifetime-zero", {"consent_lifetime_days": 0}, "consent_lifetime_days"),
+    ("lifetime-over-395", {"consent_lifetime_days": 400}, "consent_lifetime_days"),
+    ("domain-is-url", {"domains": ["https://shop.example/"]}, "domains.0"),
+    ("second-domain-bad", {"domains": ["shop.example", "bad domain"]}, "domains.1"),
+    ("no-domains", {"domains": []}, "domains"),
+    ("bad-policy-url", {"policy_url": "javascript:alert(1)"}, "policy_url"),
+    ("relative-policy-url", {"policy_url": "/privacy"}, "policy_url"),
+    ("duplicate-category", {"categories": [{"name": "analytics"}] * 2}, "categories"),
+    ("bad-category-name", {"categories": [{"name": "Ads!"}]}, "categories.0.name"),
+    (
+        "consent-mode-not-bool",
+        {"consent_mode": {"url_passthrough": "maybe"}},
+        "consent_mode.url_passthrough",
+    ),
+    (
+        "unknown-consent-mode",
+        {"consent_mode": {"wait_for_update": 500}},
+        "consent_mode.wait_for_update",
+    ),
+    ("unknown-top-level", {"sneaky": True}, "sneaky"),
+    ("read-only-site-key", {"site_key": "mine"}, "site_key"),
+    ("json-not-object", ["services"], "body"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "field"), BAD_CONFIGS, ids=[case[0] for case in BAD_CONFIGS]
+)
+def test_bad_configuration_is_refused_and_changes_nothing(
+    client: FlaskClient,
+    make_site: SiteFactory,
+    site: Site,
+    name: str,
+    body: Any,
+    field: str,
+) -> None:
+    # A valid part alongside the bad one proves the change is all or nothing.
+    patch_config(client, make_site, site, {"services": [GA4, META_PIXEL]})
+    if isinstance(body, dict) and "name" not in body:
+        body = {"name": "Half applied", **body}
+    before, config_before = table_counts(), export_site_config(site)
+
+    response = patch_config(client, make_site, site, body)
+
+    assert response.status_code == 422, response.get_json()
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == 422
+    assert field in problem["errors"], problem["errors"]
+    assert all(isinstance(message, str) for message in problem["errors"][field])
+    assert table_counts() == before
+    assert export_site_config(site) == config_before
+
+
+def test_service_errors_name_the_right_entry(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    response = patch_config(
+        client,
+        make_site,
+        site,
+        {"services": [META_PIXEL, SESSION, {**GA4, "category": "ads"}]},
+    )
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {"services.2.category"}
+
+
+def test_tracker_cookies_are_fine_outside_essential(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    ga_by_pattern = {
+        **GA4,
+        "name": "ga_pattern",
+        "cookies": [{"name": "_ga.*", "match": "regex", "lifetime_days": 400}],
+    }
+    response = patch_config(client, make_site, site, {"services": [SESSION, GA4, ga_by_pattern]})
+    assert response.status_code == 200, response.get_json()
+    assert [s.name for s in service_rows(site)] == ["session", "ga4", "ga_pattern"]
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    [
+        (b'{"name": "Half', "application/json", 400),
+        (b"\xff\xfe", "application/json", 400),
+        (b'{"name": "Renamed"}', "text/plain", 415),
+        (b"name=Renamed", "application/x-www-form-urlencoded", 415),
+    ],
+    ids=["malformed-json", "not-utf8", "text-plain", "form-encoded"],
+)
+def test_patch_needs_a_json_body(
+    client: FlaskClient,
+    make_site: SiteFactory,
+    site: Site,
+    data: bytes,
+    content_type: str,
+    status: int,
+) -> None:
+    before, config_before = table_counts(), export_site_config(site)
+    response = client.patch(
+        config_url(site),
+        data=data,
+        headers={**bearer(make_site, site), "Content-Type": content_type},
+    )
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["errors"]
+    assert table_counts() == before
+    assert export_site_config(site) == config_before
+
+
+# The command line ---------------------------------------------------------------------------
+# Site keys are random URL-safe text and may begin with "-", so "--" ends the options first.
+
+
+def write_json(path: Path, value: Any) -> str:
+    path.write_text(json.dumps(value), encoding="utf-8")
+    return str(path)
+
+
+def test_cli_configure_applies_the_file(runner: FlaskCliRunner, site: Site, tmp_path: Path) -> None:
+    file = write_json(
+        tmp_path / "shop.json",
+        {
+            "categories": [{"name": "analytics"}, {"name": "marketing"}, {"name": "preferences"}],
+            "services": [GA4, META_PIXEL],
+            "consent_mode": {"ads_data_redaction": True},
+        },
+    )
+    result = runner.invoke(args=["sites", "configure", "--", site.site_key, file])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed == export_site_config(site)
+    assert [s["name"] for s in printed["services"]] == ["ga4", "meta_pixel"]
+    assert printed["consent_mode"]["ads_data_redaction"] is True
+    assert [s.name for s in service_rows(site)] == ["ga4", "meta_pixel"]
+    assert [c.name for c in category_rows(site)][-1] == "preferences"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (json.dumps({"services": [{**GA4, "category": "essential"}]}), "services.0.category:"),
+        (json.dumps({"services": [GA4], "consent_lifetime_days": 0}), "consent_lifetime_days:"),
+        (json.dumps({"texts": {"en": {"titel": "Hi"}}}), "texts.en.titel:"),
+        ("{not json", "not JSON"),
+    ],
+    ids=["tracker-as-essential", "schema-error", "unknown-text", "not-json"],
+)
+def test_cli_configure_refuses_an_invalid_file(
+    runner: FlaskCliRunner, site: Site, tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    before, config_before = table_counts(), export_site_config(site)
+    result = runner.invoke(args=["sites", "configure", "--", site.site_key, str(path)])
+    assert result.exit_code != 0
+    assert message in result.stderr
+    assert result.stdout == ""
+    assert table_counts() == before
+    assert export_site_config(site) == config_before
+
+
+def test_cli_configure_unknown_site(runner: FlaskCliRunner, site: Site, tmp_path: Path) -> None:
+    file = write_json(tmp_path / "c.json", {"name": "x"})
+    result = runner.invoke(args=["sites", "configure", "--", "nosuchsite1", file])
+    assert result.exit_code == 2
+    assert "no site with key 'nosuchsite1'" in result.stderr
+
+
+def test_cli_show_prints_the_configuration(
+    client: FlaskClient, runner: FlaskCliRunner, make_site: SiteFactory, site: Site
+) -> None:
+    patch_config(client, make_site, site, {"services": [GA4]})
+    result = runner.invoke(args=["sites", "show", "--", site.site_key])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown == client.get(config_url(site), headers=bearer(make_site, site)).get_json()
+    assert shown["services"][0]["cookies"][1]["name"] == "_ga_"
+    missing = runner.invoke(args=["sites", "show", "--", "nosuchsite1"])
+    assert missing.exit_code == 2
