@@ -66,6 +66,13 @@ function _gpcNotice() {
     : null;
 }
 
+/* The notice speaks only while the opt-out stands: an explicit accept ends it. */
+function _syncGpcNotice() {
+  _each(_root.querySelectorAll('[data-role="gpc-notice"]'), function (node) {
+    node.hidden = _allowed("marketing");
+  });
+}
+
 function _switch(id, attr, name, describedBy) {
   var attrs = {type: "checkbox", role: "switch", id: id, "class": "cc-switch",
     "aria-describedby": describedBy};
@@ -239,6 +246,7 @@ function _showError() {
 function _showBanner() {
   _buildUi();
   _clearErrors();
+  _syncGpcNotice();
   _overlay.hidden = true;
   _reopen.hidden = true;
   _banner.hidden = false;
@@ -247,6 +255,7 @@ function _showBanner() {
 function _showPreferences() {
   _buildUi();
   _clearErrors();
+  _syncGpcNotice();
   var active = _doc.activeElement;
   _returnFocus = active && active !== _doc.body && !_overlay.contains(active) ? active : null;
   _each(_dialog.querySelectorAll("[data-category-switch]"), function (input) {

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
 from urllib.parse import quote
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 import pytest
 from flask import Flask
@@ -196,6 +196,7 @@ class HostSite:
 
     def __init__(self) -> None:
         self._pages: dict[str, tuple[str, list[tuple[str, str]]]] = {}
+        self._scripts: dict[str, str] = {}
         self._requests: list[str] = []
         self._lock = threading.Lock()
         self.origin = ""
@@ -205,11 +206,14 @@ class HostSite:
         with self._lock:
             self._requests.append(path)
             page = self._pages.get(path)
+            script = self._scripts.get(path)
         status, content_type, body = "404 Not Found", "text/plain; charset=utf-8", "not found"
         extra_headers: list[tuple[str, str]] = []
         if page is not None:
             status, content_type = "200 OK", "text/html; charset=utf-8"
             body, extra_headers = page
+        elif script is not None:
+            status, content_type, body = "200 OK", "text/javascript; charset=utf-8", script
         elif path.startswith("/track/") and path.endswith(".js"):
             name = path[len("/track/") : -len(".js")]
             status, content_type = "200 OK", "text/javascript; charset=utf-8"
@@ -234,6 +238,13 @@ class HostSite:
         path = f"/pages/{uuid.uuid4().hex}.html"
         with self._lock:
             self._pages[path] = (html, list((headers or {}).items()))
+        return self.origin + path
+
+    def add_script(self, code: str, name: str = "script.js") -> str:
+        """Serve JavaScript ``code`` at a new address under ``/vendor/``; return its URL."""
+        path = f"/vendor/{uuid.uuid4().hex}/{name}"
+        with self._lock:
+            self._scripts[path] = code
         return self.origin + path
 
     def requests(self, prefix: str = "/") -> list[str]:
@@ -401,3 +412,92 @@ def new_context(chromium: Any) -> Iterator[Callable[..., Any]]:
 def page(new_context: Callable[..., Any]) -> Any:
     """A page in a fresh 1280x720 en-US context."""
     return new_context().new_page()
+
+
+# --- sites with services, and what the service recorded --------------------------------------
+
+
+def create_site_with_token(
+    service: ConsentService, domains: Iterable[str], **options: Any
+) -> tuple[str, str]:
+    """Register a site; return its public key and its API token (shown once, as the CLI does)."""
+    from cookieconsent.services.sites import create_site
+
+    with service.app.app_context():
+        site, api_token = create_site(
+            f"Browser test {uuid.uuid4().hex[:8]}",
+            domains=list(domains),
+            policy_url=POLICY_URL,
+            **options,
+        )
+        return site.site_key, api_token
+
+
+def patch_site_config(
+    service: ConsentService, site_key: str, api_token: str, config: dict[str, Any]
+) -> dict[str, Any]:
+    """Change a site's configuration the way its operator's server does: PATCH .../config."""
+    request = Request(
+        f"{service.origin}/api/v1/sites/{site_key}/config",
+        data=json.dumps(config).encode("utf-8"),
+        method="PATCH",
+        headers={"Authorization": f"Bearer {api_token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urlopen(request, timeout=10) as response:
+            assert response.status == 200
+            return json.loads(response.read())  # type: ignore[no-any-return]
+    except HTTPError as error:
+        with error:
+            body = error.read().decode("utf-8", "replace")
+        raise AssertionError(f"PATCH config answered {error.code}: {body}") from None
+
+
+def recorded_events(service: ConsentService, site_key: str) -> list[dict[str, Any]]:
+    """Every consent event the service stored for this site, oldest first."""
+    from sqlalchemy import select
+
+    from cookieconsent.extensions import db
+    from cookieconsent.models import ConsentEvent, Site
+
+    with service.app.app_context():
+        rows = db.session.execute(
+            select(ConsentEvent)
+            .join(Site, Site.id == ConsentEvent.site_id)
+            .where(Site.site_key == site_key)
+            .order_by(ConsentEvent.id)
+        ).scalars()
+        return [
+            {
+                "action": row.action,
+                "source": row.source,
+                "gpc": row.gpc,
+                "decided": row.decided,
+                "categories": dict(row.categories),
+                "services": dict(row.services or {}),
+            }
+            for row in rows
+        ]
+
+
+@pytest.fixture
+def configured_site(consent_service: ConsentService, host_server: HostSite) -> Callable[..., str]:
+    """Make a site for the host origin (and ``extra_domains``), configured through the HTTP API.
+
+    ``config`` is a body for ``PATCH /api/v1/sites/{key}/config``; ``options`` go to
+    ``create_site`` (``categories=…``). Returns the site key.
+    """
+
+    def make(
+        config: dict[str, Any] | None = None,
+        *,
+        extra_domains: Iterable[str] = (),
+        **options: Any,
+    ) -> str:
+        domains = [host_server.origin.removeprefix("http://"), *extra_domains]
+        site_key, api_token = create_site_with_token(consent_service, domains, **options)
+        if config:
+            patch_site_config(consent_service, site_key, api_token, config)
+        return site_key
+
+    return make
