@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .texts_more import MORE_BANNER_TEXTS, MORE_CATEGORY_TEXTS
+
 BANNER_TEXT_KEYS = (
     "title",
     "description",
@@ -18,6 +20,36 @@ BANNER_TEXT_KEYS = (
     "withdraw",
     "gpc_honored",
     "error",
+    "opt_out_description",
+    "do_not_sell",
+    "notice_description",
+    "dismiss",
+    "policy_updated",
+    "your_data",
+    "history",
+    "export",
+    "erase",
+    "erase_confirm",
+    "erased",
+    "receipt",
+)
+
+# Texts of the printable consent receipt.
+RECEIPT_TEXT_KEYS = (
+    "receipt_title",
+    "receipt_intro",
+    "receipt_site",
+    "receipt_visitor",
+    "receipt_action",
+    "receipt_time",
+    "receipt_policy",
+    "receipt_region",
+    "receipt_purposes",
+    "receipt_allowed",
+    "receipt_refused",
+    "receipt_expires",
+    "receipt_withdrawal",
+    "receipt_print",
 )
 
 BANNER_TEXTS: dict[str, dict[str, str]] = {
@@ -48,6 +80,43 @@ BANNER_TEXTS: dict[str, dict[str, str]] = {
             "cho tiếp thị."
         ),
         "error": "Chưa lưu được lựa chọn của bạn. Vui lòng thử lại.",
+        "opt_out_description": (
+            "Chúng tôi và đối tác dùng cookie để phân tích và hiển thị quảng cáo phù hợp. "
+            "Bạn có thể từ chối việc bán hoặc chia sẻ thông tin cá nhân của mình bất cứ lúc nào."
+        ),
+        "do_not_sell": "Không bán hoặc chia sẻ thông tin cá nhân của tôi",
+        "notice_description": (
+            "Trang web này dùng cookie để phân tích và tiếp thị. Bạn có thể từ chối chúng."
+        ),
+        "dismiss": "Đã hiểu",
+        "policy_updated": "Chúng tôi đã cập nhật chính sách bảo vệ dữ liệu cá nhân. Thay đổi:",
+        "your_data": "Dữ liệu đồng ý của bạn",
+        "history": "Lịch sử lựa chọn",
+        "export": "Tải xuống (JSON)",
+        "erase": "Xóa dữ liệu đồng ý của tôi",
+        "erase_confirm": (
+            "Xóa dữ liệu cá nhân trong các bản ghi đồng ý của bạn? Lựa chọn hiện tại sẽ bị hủy."
+        ),
+        "erased": "Đã xóa dữ liệu đồng ý của bạn.",
+        "receipt": "Biên nhận",
+        "receipt_title": "Biên nhận đồng ý",
+        "receipt_intro": "Bản ghi này xác nhận lựa chọn của bạn về cookie trên trang web.",
+        "receipt_site": "Trang web",
+        "receipt_visitor": "Mã khách truy cập",
+        "receipt_action": "Hành động",
+        "receipt_time": "Thời điểm",
+        "receipt_policy": "Phiên bản chính sách",
+        "receipt_region": "Khu vực",
+        "receipt_purposes": "Mục đích",
+        "receipt_allowed": "Đồng ý",
+        "receipt_refused": "Từ chối",
+        "receipt_expires": "Hết hạn",
+        "receipt_withdrawal": (
+            "Bạn đã rút lại sự đồng ý. Từ nay, cookie không cần thiết sẽ không được dùng và dữ "
+            "liệu cookie đã khai báo bị xóa khỏi trình duyệt của bạn. Việc xử lý trước khi rút "
+            "lại vẫn hợp pháp. Bạn có thể đồng ý lại bất cứ lúc nào."
+        ),
+        "receipt_print": "In biên nhận",
     },
     "en": {
         "title": "We respect your privacy",
@@ -75,10 +144,57 @@ BANNER_TEXTS: dict[str, dict[str, str]] = {
             "do not sell or share your data for marketing."
         ),
         "error": "Your choice could not be saved. Please try again.",
+        "opt_out_description": (
+            "We and our partners use cookies for analytics and personalised advertising. You can "
+            "opt out of the sale or sharing of your personal information at any time."
+        ),
+        "do_not_sell": "Do Not Sell or Share My Personal Information",
+        "notice_description": (
+            "This site uses cookies for analytics and marketing. You can refuse them."
+        ),
+        "dismiss": "OK",
+        "policy_updated": "We have updated our privacy policy. What changed:",
+        "your_data": "Your consent data",
+        "history": "History of your choices",
+        "export": "Download (JSON)",
+        "erase": "Delete my consent data",
+        "erase_confirm": (
+            "Delete the personal data in your consent records? Your current choice is cancelled."
+        ),
+        "erased": "Your consent data has been deleted.",
+        "receipt": "Receipt",
+        "receipt_title": "Consent receipt",
+        "receipt_intro": "This record confirms your cookie choice on this website.",
+        "receipt_site": "Website",
+        "receipt_visitor": "Visitor ID",
+        "receipt_action": "Action",
+        "receipt_time": "Time",
+        "receipt_policy": "Policy version",
+        "receipt_region": "Region",
+        "receipt_purposes": "Purposes",
+        "receipt_allowed": "Allowed",
+        "receipt_refused": "Refused",
+        "receipt_expires": "Expires",
+        "receipt_withdrawal": (
+            "You withdrew your consent. From now on, non-essential cookies are not used and the "
+            "declared cookie data is removed from your browser. Processing before the withdrawal "
+            "remains lawful. You can consent again at any time."
+        ),
+        "receipt_print": "Print receipt",
     },
 }
 
 CATEGORY_TEXTS: dict[str, dict[str, dict[str, str]]] = {
+    "preferences": {
+        "vi": {
+            "title": "Tùy chọn cá nhân",
+            "description": "Ghi nhớ lựa chọn như ngôn ngữ hay khu vực để cá nhân hóa trang.",
+        },
+        "en": {
+            "title": "Preferences",
+            "description": "Remember choices such as language or region to personalise the site.",
+        },
+    },
     "essential": {
         "vi": {
             "title": "Cần thiết",
@@ -113,5 +229,11 @@ CATEGORY_TEXTS: dict[str, dict[str, dict[str, str]]] = {
     },
 }
 
+BANNER_TEXTS.update(MORE_BANNER_TEXTS)
+for _name, _texts in MORE_CATEGORY_TEXTS.items():
+    CATEGORY_TEXTS[_name].update(_texts)
+
+# Every built-in language carries every key; sites choose which ones their widget carries.
 SUPPORTED_LANGUAGES = tuple(BANNER_TEXTS)
+DEFAULT_LANGUAGES = ("vi", "en")
 DEFAULT_CATEGORIES = ("essential", "analytics", "marketing")
