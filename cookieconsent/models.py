@@ -75,6 +75,13 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
     # Google Consent Mode options pushed with the default: redact ad data, pass click IDs in URLs.
     ads_data_redaction: Mapped[bool] = mapped_column(Boolean, default=False)
     url_passthrough: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Languages the widget carries; the visitor's pick falls back to default_language.
+    languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["vi", "en"])
+    # {"EU": "opt-in", "US-CA": "opt-out", "*": "notice"} laid over the built-in rules.
+    jurisdiction_rules: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    refusal_lifetime_days: Mapped[int] = mapped_column(Integer, default=182)
+    # Events are kept this long after they stop being the visitor's current decision.
+    retention_days: Mapped[int] = mapped_column(Integer, default=365)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -151,7 +158,10 @@ class ConsentEvent(db.Model):  # type: ignore[name-defined,misc]
     """One choice a visitor made. Rows are only ever inserted."""
 
     __tablename__ = "consent_events"
-    __table_args__ = (Index("ix_consent_events_site_visitor", "site_id", "visitor_id", "id"),)
+    __table_args__ = (
+        Index("ix_consent_events_site_visitor", "site_id", "visitor_id", "id"),
+        UniqueConstraint("site_id", "sequence", name="uq_consent_events_site_sequence"),
+    )
 
     id: Mapped[int] = mapped_column(EventKey, primary_key=True, autoincrement=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
@@ -168,6 +178,19 @@ class ConsentEvent(db.Model):  # type: ignore[name-defined,misc]
     gpc: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(16), default="banner")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # What the visitor was shown, and under which regime.
+    snapshot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("config_snapshots.id"), nullable=True
+    )
+    region: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    mode: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # Tamper evidence: position in the site's chain and an HMAC over this event and the last.
+    sequence: Mapped[int | None] = mapped_column(EventKey, nullable=True)
+    personal_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    key_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ConsentState(db.Model):  # type: ignore[name-defined,misc]
@@ -186,6 +209,8 @@ class ConsentState(db.Model):  # type: ignore[name-defined,misc]
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     gpc: Mapped[bool] = mapped_column(Boolean, default=False)
+    region: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    mode: Mapped[str | None] = mapped_column(String(8), nullable=True)
     last_event_id: Mapped[int] = mapped_column(EventKey, ForeignKey("consent_events.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -221,3 +246,30 @@ class WebhookDelivery(db.Model):  # type: ignore[name-defined,misc]
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ConfigSnapshot(db.Model):  # type: ignore[name-defined,misc]
+    """An immutable copy of what the banner showed, stored once per distinct content."""
+
+    __tablename__ = "config_snapshots"
+    __table_args__ = (UniqueConstraint("site_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChainHead(db.Model):  # type: ignore[name-defined,misc]
+    """The end of a site's event chain, and where verification starts after a purge."""
+
+    __tablename__ = "chain_heads"
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    sequence: Mapped[int] = mapped_column(EventKey, default=0)
+    mac: Mapped[str] = mapped_column(String(64))
+    checkpoint_sequence: Mapped[int] = mapped_column(EventKey, default=0)
+    checkpoint_mac: Mapped[str] = mapped_column(String(64))

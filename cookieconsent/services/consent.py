@@ -12,8 +12,11 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ConsentEvent, ConsentState, WebhookDelivery, WebhookEndpoint, utcnow
+from .chain import reserve_position, seal
+from .policy import major
 from .signing import InvalidVisitorId, mint_visitor_id, sign_visitor_id, verify_visitor_id
 from .sites import SiteProfile
+from .snapshots import ensure_snapshot, find_snapshot
 from .webhooks import event_payload
 
 ACTIONS = ("accept_all", "reject_all", "save", "withdraw", "opt_out")
@@ -54,6 +57,8 @@ class Decision:
     gpc: bool
     services: dict[str, bool]
     recorded_at: datetime | None = None
+    region: str | None = None
+    mode: str | None = None
 
     @property
     def google_consent_mode(self) -> dict[str, str]:
@@ -183,7 +188,12 @@ def _decision_from_state(
             gpc=False,
             services=_current_values(service_names, {}, False),
         )
-    decided = state.decided and (state.expires_at is None or state.expires_at > now)
+    # A decision expires, and one made under an older major policy version no longer counts.
+    decided = (
+        state.decided
+        and (state.expires_at is None or state.expires_at > now)
+        and major(state.policy_version) >= major(site.policy_version)
+    )
     return Decision(
         visitor_id=signed_id,
         decided=decided,
@@ -194,6 +204,8 @@ def _decision_from_state(
         gpc=state.gpc,
         services=_current_values(service_names, state.services, decided),
         recorded_at=state.updated_at,
+        region=state.region,
+        mode=state.mode,
     )
 
 
@@ -233,6 +245,9 @@ def record_consent(
     ip_prefix: str | None = None,
     gpc: bool = False,
     source: str = "banner",
+    region: str | None = None,
+    mode: str | None = None,
+    config_digest: str | None = None,
     now: datetime | None = None,
 ) -> Decision:
     """Append an event for this choice and update the visitor's current state in one transaction.
@@ -271,6 +286,9 @@ def record_consent(
     # Stored to the millisecond, as the API writes it, so the record and the answer agree.
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)
 
+    snapshot_id = _snapshot_for(site, config_digest)
+    # Taking the chain position first serialises this site's writes, on SQLite too.
+    sequence, previous_mac = reserve_position(site.id)
     state = db.session.get(ConsentState, (site.id, raw_id), with_for_update=True)
     if action == "opt_out":
         decided, values, service_values, decided_at, expires_at = _opt_out(site, state, now)
@@ -281,7 +299,10 @@ def record_consent(
     else:
         decided = action != "withdraw"
         decided_at = now if decided else None
-        expires_at = now + timedelta(days=site.consent_lifetime_days) if decided else None
+        # A refusal is remembered too, for its own lifetime.
+        refused = not any(value for name, value in values.items() if name != "essential")
+        lifetime = site.refusal_lifetime_days if refused else site.consent_lifetime_days
+        expires_at = now + timedelta(days=lifetime) if decided else None
 
     event = ConsentEvent(
         site_id=site.id,
@@ -298,7 +319,12 @@ def record_consent(
         gpc=gpc,
         source=source,
         created_at=now,
+        snapshot_id=snapshot_id,
+        region=region,
+        mode=mode,
+        sequence=sequence,
     )
+    seal(event, previous_mac, secret_keys)
     db.session.add(event)
     db.session.flush()
     if state is None:
@@ -311,6 +337,8 @@ def record_consent(
     state.decided_at = decided_at
     state.expires_at = expires_at
     state.gpc = gpc
+    state.region = region
+    state.mode = mode
     state.last_event_id = event.id
     state.updated_at = now
     # The outbox row commits with the event, so no decision is ever lost to a crash.
@@ -334,6 +362,22 @@ def record_consent(
             )
     db.session.commit()
     return _decision_from_state(site, signed_id, state, now)
+
+
+def _snapshot_for(site: SiteProfile, digest: str | None) -> int:
+    """The snapshot the visitor was shown: the one the widget names, else the current one."""
+    if digest and digest in site.snapshot_ids:
+        return site.snapshot_ids[digest]
+    if digest and digest != site.snapshot_digest:
+        found = find_snapshot(site.id, digest)
+        if found is not None:
+            site.snapshot_ids[digest] = found
+            return found
+    if site.snapshot_digest not in site.snapshot_ids:
+        site.snapshot_ids[site.snapshot_digest] = ensure_snapshot(
+            site.id, site.snapshot_content, site.snapshot_digest
+        )
+    return site.snapshot_ids[site.snapshot_digest]
 
 
 def lookup_consent(

@@ -24,9 +24,15 @@ from ..texts import (
     BANNER_TEXTS,
     CATEGORY_TEXTS,
     DEFAULT_CATEGORIES,
+    DEFAULT_LANGUAGES,
+    RECEIPT_TEXT_KEYS,
     SUPPORTED_LANGUAGES,
 )
+from .chain import start_site_chain
+from .jurisdictions import effective_rules
 from .network import normalize_domain
+from .policy import current_version, in_force
+from .snapshots import snapshot_digest
 
 CATEGORY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 SITE_KEY = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
@@ -59,6 +65,7 @@ def create_site(
     policy_version: str = "1.0",
     default_language: str = "vi",
     site_key: str | None = None,
+    languages: Sequence[str] | None = None,
 ) -> tuple[Site, str]:
     """Create a site with its categories and first policy version; return it and its API token.
 
@@ -70,8 +77,9 @@ def create_site(
     normalized = sorted({normalize_domain(domain) for domain in domains})
     if not normalized:
         raise ValueError("the site needs at least one domain")
-    if default_language not in SUPPORTED_LANGUAGES:
-        raise ValueError(f"default language must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+    for language in [default_language, *(languages or [])]:
+        if language not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"languages must be among {', '.join(SUPPORTED_LANGUAGES)}")
     names = ["essential", *[c for c in categories if c != "essential"]]
     for category in names:
         if not CATEGORY_NAME.match(category):
@@ -97,7 +105,10 @@ def create_site(
         for index, category in enumerate(names)
     ]
     site.policy_versions = [PolicyVersion(version=policy_version)]
+    site.languages = list(dict.fromkeys([*(languages or DEFAULT_LANGUAGES), default_language]))
     db.session.add(site)
+    db.session.flush()
+    start_site_chain(site.id)
     db.session.commit()
     return site, api_token
 
@@ -111,13 +122,19 @@ class SiteProfile:
     domains: tuple[str, ...]
     api_token_hash: str
     policy_version: str
+    # Versions in force, which a visitor may have been shown.
     published_versions: frozenset[str]
     consent_lifetime_days: int
+    refusal_lifetime_days: int
+    jurisdiction_rules: Mapping[str, str]
     category_names: tuple[str, ...]
     # (service, its category), in display order.
     services: tuple[tuple[str, str], ...]
     webhook_endpoint_ids: tuple[int, ...]
     widget_config: Mapping[str, Any]
+    snapshot_digest: str
+    # Snapshot IDs by digest, and built widgets by (API base, minified, GPC); filled on use.
+    snapshot_ids: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     # Built widgets, by (API base, minified, GPC); filled on first use.
     bundles: dict[tuple[str, bool, bool], Any] = field(
         default_factory=dict, compare=False, repr=False
@@ -126,19 +143,29 @@ class SiteProfile:
     @classmethod
     def of(cls, site: Site) -> SiteProfile:
         """Snapshot a site with its categories and policy versions."""
+        config = widget_config(site)
         return cls(
             id=site.id,
             site_key=site.site_key,
             domains=tuple(site.domains),
             api_token_hash=site.api_token_hash,
-            policy_version=site.policy_version,
-            published_versions=frozenset(entry.version for entry in site.policy_versions),
+            policy_version=config["policyVersion"],
+            published_versions=frozenset(entry.version for entry in in_force(site))
+            | {site.policy_version},
             consent_lifetime_days=site.consent_lifetime_days,
+            refusal_lifetime_days=site.refusal_lifetime_days,
+            jurisdiction_rules=effective_rules(site.jurisdiction_rules),
             category_names=tuple(category.name for category in site.categories),
             services=tuple((service.name, service.category) for service in site.services),
             webhook_endpoint_ids=tuple(hook.id for hook in site.webhooks if hook.active),
-            widget_config=widget_config(site),
+            widget_config=config,
+            snapshot_digest=config["digest"],
         )
+
+    @property
+    def snapshot_content(self) -> dict[str, Any]:
+        """What a visitor is shown: the widget's configuration and the regional rules."""
+        return snapshot_content(self.widget_config, self.jurisdiction_rules)
 
 
 class SiteCache:
@@ -227,7 +254,7 @@ def set_texts(site: Site, language: str, values: Mapping[str, str]) -> None:
             if text_key not in {"title", "description"}:
                 raise ValueError(f"{key}: a category has a title and a description")
             target = category_texts[name]
-        elif key in BANNER_TEXT_KEYS:
+        elif key in BANNER_TEXT_KEYS or key in RECEIPT_TEXT_KEYS:
             text_key, target = key, banner
         else:
             raise ValueError(f"{key}: unknown text; use one of {', '.join(BANNER_TEXT_KEYS)}")
@@ -265,17 +292,23 @@ def _category_texts(category: Category, language: str) -> dict[str, str]:
 
 
 def widget_languages(site: Site) -> list[str]:
-    """Languages the widget can speak for this site: the built-in ones and any the site adds."""
-    extra = sorted(set(site.texts) - set(SUPPORTED_LANGUAGES))
-    return [*SUPPORTED_LANGUAGES, *extra]
+    """Languages the widget carries: the site's choice, its default always among them."""
+    languages = list(site.languages or DEFAULT_LANGUAGES)
+    if site.default_language not in languages:
+        languages.append(site.default_language)
+    return languages
 
 
 def widget_config(site: Site) -> dict[str, Any]:
     """Everything the widget needs about this site, with the texts merged per language."""
     texts: dict[str, dict[str, Any]] = {}
     for language in widget_languages(site):
-        banner: dict[str, Any] = dict(BANNER_TEXTS.get(language) or BANNER_TEXTS["en"])
-        banner.update(site.texts.get(language, {}))
+        built_in = BANNER_TEXTS.get(language) or BANNER_TEXTS["en"]
+        # The receipt's texts are rendered by the server; the widget carries only its own.
+        banner: dict[str, Any] = {key: built_in[key] for key in BANNER_TEXT_KEYS}
+        banner.update(
+            (key, value) for key, value in site.texts.get(language, {}).items() if key in banner
+        )
         banner["categories"] = {
             category.name: _category_texts(category, language) for category in site.categories
         }
@@ -289,9 +322,11 @@ def widget_config(site: Site) -> dict[str, Any]:
             for service in site.services
         }
         texts[language] = banner
-    return {
+    current = current_version(site)
+    config: dict[str, Any] = {
         "siteKey": site.site_key,
-        "policyVersion": site.policy_version,
+        "policyVersion": current.version if current else site.policy_version,
+        "policySummary": current.summary if current else None,
         "policyUrl": site.policy_url,
         "defaultLanguage": site.default_language,
         "lifetimeDays": site.consent_lifetime_days,
@@ -316,3 +351,13 @@ def widget_config(site: Site) -> dict[str, Any]:
         },
         "texts": texts,
     }
+    config["digest"] = snapshot_digest(
+        snapshot_content(config, effective_rules(site.jurisdiction_rules))
+    )
+    return config
+
+
+def snapshot_content(config: Mapping[str, Any], rules: Mapping[str, str]) -> dict[str, Any]:
+    """The content of a proof snapshot: everything shown, minus per-request details."""
+    shown = {key: value for key, value in config.items() if key not in {"digest", "apiBase", "gpc"}}
+    return {"widget": shown, "jurisdiction_rules": dict(rules)}
