@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from itsdangerous import BadSignature
 
 from .errors import fail
 from .extensions import db, limiter
-from .models import Site, WebhookEndpoint
+from .models import ConsentEvent, ConsentState, PolicyVersion, Site, WebhookEndpoint
 from .schemas import (
     AllowedSchema,
     BatchLookupRequestSchema,
     BatchLookupResponseSchema,
     ConsentWriteSchema,
+    ErasedSchema,
+    ExportSchema,
+    HistorySchema,
     LookupErrorSchema,
     LookupSchema,
+    PolicyVersionCreateSchema,
+    PolicyVersionSchema,
+    ReceiptCheckSchema,
+    ReceiptSchema,
+    ReceiptTokenSchema,
     RecordedConsentSchema,
+    RegionSchema,
     SiteConfigSchema,
     WebhookCreatedSchema,
     WebhookCreateSchema,
@@ -31,11 +44,25 @@ from .services.consent import (
     lookup_many,
     record_consent,
 )
+from .services.geo import Region
+from .services.geo import resolver as geo_resolver
+from .services.jurisdictions import resolve_mode
 from .services.network import origin_allowed, truncate_ip
-from .services.signing import InvalidVisitorId
+from .services.policy import PolicyVersionError, publish_policy_version
+from .services.rights import (
+    build_receipt,
+    erase_visitor,
+    event_view,
+    export_visitor,
+    open_receipt,
+    sign_receipt,
+    visitor_events,
+)
+from .services.signing import InvalidVisitorId, verify_visitor_id
 from .services.site_config import SiteConfigError, apply_site_config, export_site_config
 from .services.sites import SiteProfile, check_api_token, find_site, load_site
 from .services.webhooks import WebhookError, add_endpoint, remove_endpoint
+from .texts import SUPPORTED_LANGUAGES
 
 blp = Blueprint(
     "api",
@@ -45,6 +72,7 @@ blp = Blueprint(
 )
 
 CORS_MAX_AGE = "7200"
+WRITE_METHODS = frozenset({"POST", "PATCH", "DELETE"})
 
 
 def _secret_keys() -> list[str]:
@@ -68,7 +96,7 @@ def resolve_site() -> None:
     origin = request.headers.get("Origin")
     allowed = origin is not None and origin_allowed(origin, site.domains)
     g.cors_origin = origin if allowed else None
-    if request.method == "POST" and origin is not None and not allowed:
+    if request.method in WRITE_METHODS and origin is not None and not allowed:
         fail(
             403,
             "This origin is not one of the site's domains.",
@@ -104,10 +132,13 @@ def add_cors_and_caching(response: Response) -> Response:
     if origin:
         response.headers["Access-Control-Allow-Origin"] = origin
         if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
             response.headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization"
             response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
-    if request.method == "GET" and response.status_code == 200:
+    if request.endpoint == "api.get_region":
+        # Private to the visitor's address; an hour spares repeat lookups on every page.
+        response.headers["Cache-Control"] = "private, max-age=3600"
+    elif request.method == "GET" and response.status_code == 200:
         response.headers["Cache-Control"] = "private, no-cache"
         response.add_etag()
         response.make_conditional(request)
@@ -123,6 +154,39 @@ def _verified_lookup(visitor_id: str) -> Decision:
         fail(400, "The visitor ID is not valid.", errors={"visitor_id": [str(error)]})
 
 
+@dataclass(frozen=True)
+class Jurisdiction:
+    """Where the request comes from and the regime the site applies there."""
+
+    region: Region | None
+    mode: str
+    rule: str
+
+
+def visitor_jurisdiction(site: SiteProfile) -> Jurisdiction:
+    """Region from the client address (as far as trusted proxies allow) and the site's rule."""
+    region = geo_resolver().lookup(request.remote_addr)
+    mode, rule = resolve_mode(site.jurisdiction_rules, region)
+    return Jurisdiction(region, mode, rule)
+
+
+@blp.route("/sites/<site_key>/region")
+@blp.response(200, RegionSchema)
+@blp.alt_response(404, description="Unknown site")
+def get_region(site_key: str) -> dict[str, Any]:
+    """The visitor's region and the regime this site applies there (opt-in, opt-out, notice).
+
+    The widget asks this separately, so its own script stays one cacheable response for all.
+    """
+    where = visitor_jurisdiction(_site())
+    return {
+        "region": where.region.code if where.region else None,
+        "country": where.region.country if where.region else None,
+        "mode": where.mode,
+        "rule": where.rule,
+    }
+
+
 def _lookup_view(decision: Decision) -> dict[str, Any]:
     return {
         "visitor_id": decision.visitor_id,
@@ -136,6 +200,8 @@ def _lookup_view(decision: Decision) -> dict[str, Any]:
         "google_consent_mode": decision.google_consent_mode,
         "segment": decision.segment,
         "tealium": decision.tealium,
+        "region": decision.region,
+        "mode": decision.mode,
     }
 
 
@@ -158,6 +224,7 @@ class Consents(MethodView):
     def post(self, payload: dict[str, Any], site_key: str) -> Decision:
         """Record a choice: accept_all, reject_all, save or withdraw."""
         gpc = bool(payload["gpc"]) or request.headers.get("Sec-GPC") == "1"
+        where = visitor_jurisdiction(_site())
         try:
             return record_consent(
                 _site(),
@@ -171,6 +238,9 @@ class Consents(MethodView):
                 url=payload["url"],
                 user_agent=request.user_agent.string,
                 ip_prefix=truncate_ip(request.remote_addr),
+                region=where.region.code if where.region else None,
+                mode=where.mode,
+                config_digest=payload["config_digest"],
                 gpc=gpc,
                 source=payload["source"] or ("banner" if request.headers.get("Origin") else "api"),
             )
@@ -226,7 +296,13 @@ def batch_lookup(payload: dict[str, Any], site_key: str) -> dict[str, Any]:
 
 
 TOKEN_ENDPOINTS = frozenset(
-    {"api.batch_lookup", "api.SiteConfig", "api.Webhooks", "api.delete_webhook"}
+    {
+        "api.batch_lookup",
+        "api.SiteConfig",
+        "api.Webhooks",
+        "api.delete_webhook",
+        "api.PolicyVersions",
+    }
 )
 
 
@@ -311,3 +387,132 @@ def delete_webhook(site_key: str, webhook_id: int) -> None:
     """Stop sending to a webhook; its pending deliveries are dropped."""
     if not remove_endpoint(_editable_site(), webhook_id):
         fail(404, "No such webhook.", errors={"webhook_id": ["Unknown webhook for this site."]})
+
+
+@blp.route("/sites/<site_key>/policy-versions")
+class PolicyVersions(MethodView):
+    """The privacy policy's published versions; a new major one asks every visitor again."""
+
+    @blp.response(200, PolicyVersionSchema(many=True))
+    @blp.doc(security=[{"bearerAuth": []}])
+    def get(self, site_key: str) -> list[PolicyVersion]:
+        """Every published version, oldest first."""
+        return list(_editable_site().policy_versions)
+
+    @blp.arguments(PolicyVersionCreateSchema)
+    @blp.response(201, PolicyVersionSchema)
+    @blp.alt_response(409, description="The version does not come after the latest one")
+    @blp.doc(security=[{"bearerAuth": []}])
+    def post(self, payload: dict[str, Any], site_key: str) -> PolicyVersion:
+        """Publish a version with a summary of what changed and when it takes effect."""
+        try:
+            return publish_policy_version(
+                _editable_site(),
+                payload["version"],
+                summary=payload["summary"],
+                effective_at=payload["effective_at"],
+            )
+        except PolicyVersionError as error:
+            db.session.rollback()
+            status = 409 if error.kind == "backwards" else 422
+            fail(status, str(error), {"version": [str(error)]})
+
+
+# Visitor rights: the signed visitor ID is the credential ------------------------------------
+
+
+def _visitor(visitor_id: str) -> str:
+    try:
+        return verify_visitor_id(_secret_keys(), _site().site_key, visitor_id)
+    except InvalidVisitorId as error:
+        fail(400, "The visitor ID is not valid.", errors={"visitor_id": [str(error)]})
+
+
+def _language() -> str:
+    site = _editable_site()
+    wanted = (request.args.get("lang") or "").lower()
+    for candidate in (wanted, wanted.split("-")[0]):
+        if candidate in SUPPORTED_LANGUAGES:
+            return candidate
+    if wanted:
+        fail(422, None, {"lang": [f"Not a built-in language: {', '.join(SUPPORTED_LANGUAGES)}."]})
+    return site.default_language
+
+
+@blp.route("/sites/<site_key>/consents/<visitor_id>/history")
+@blp.response(200, HistorySchema)
+@blp.alt_response(400, description="Malformed, tampered or other site's visitor ID")
+def get_history(site_key: str, visitor_id: str) -> dict[str, Any]:
+    """Every choice the visitor made on this site, oldest first."""
+    raw_id = _visitor(visitor_id)
+    events = visitor_events(_site().id, raw_id)
+    return {"visitor_id": visitor_id, "events": [event_view(e, personal=False) for e in events]}
+
+
+@blp.route("/sites/<site_key>/consents/<visitor_id>/export")
+@blp.response(200, ExportSchema)
+@blp.alt_response(400, description="Malformed, tampered or other site's visitor ID")
+def export_consents(site_key: str, visitor_id: str) -> Response:
+    """Everything stored about the visitor, as a JSON download."""
+    raw_id = _visitor(visitor_id)
+    body = export_visitor(_editable_site(), raw_id, visitor_id)
+    response = current_app.response_class(
+        json.dumps(body, ensure_ascii=False, indent=2), mimetype="application/json"
+    )
+    response.headers["Content-Disposition"] = 'attachment; filename="consent-data.json"'
+    return response
+
+
+@blp.route("/sites/<site_key>/consents/<visitor_id>", methods=["DELETE"])
+@blp.response(200, ErasedSchema)
+@blp.alt_response(400, description="Malformed, tampered or other site's visitor ID")
+def erase_consents(site_key: str, visitor_id: str) -> dict[str, Any]:
+    """Erase: personal fields removed, events unlinked from the ID, the anonymous tally kept."""
+    raw_id = _visitor(visitor_id)
+    erased = erase_visitor(_editable_site(), raw_id)
+    return {"visitor_id": visitor_id, "erased_events": erased}
+
+
+@blp.route("/sites/<site_key>/consents/<visitor_id>/receipt")
+@blp.response(200, ReceiptSchema)
+@blp.alt_response(404, description="No such event for this visitor")
+def get_receipt(site_key: str, visitor_id: str) -> dict[str, Any]:
+    """A signed receipt of the visitor's latest decision, or of ``?event=<sequence>``."""
+    raw_id = _visitor(visitor_id)
+    language = _language()
+    event, expires_at = _receipt_event(raw_id)
+    receipt = build_receipt(_editable_site(), event, visitor_id, language, expires_at)
+    return {"receipt": receipt, "token": sign_receipt(_secret_keys(), receipt)}
+
+
+def _receipt_event(raw_id: str) -> tuple[ConsentEvent, datetime | None]:
+    events = visitor_events(_site().id, raw_id)
+    wanted = request.args.get("event")
+    if wanted is not None:
+        chosen = [event for event in events if str(event.sequence) == wanted]
+        if not chosen:
+            fail(404, "No such event for this visitor.", {"event": ["Unknown event."]})
+        event = chosen[0]
+    elif events:
+        event = events[-1]
+    else:
+        fail(404, "This visitor has made no choice yet.", {"visitor_id": ["No events."]})
+    state = db.session.get(ConsentState, (_site().id, raw_id))
+    expires_at = state.expires_at if state is not None and state.last_event_id == event.id else None
+    if expires_at is None and event.decided:
+        lifetime = _editable_site().consent_lifetime_days
+        expires_at = event.created_at + timedelta(days=lifetime)
+    return event, expires_at
+
+
+@blp.route("/sites/<site_key>/receipts/verify", methods=["POST"])
+@blp.arguments(ReceiptTokenSchema)
+@blp.response(200, ReceiptCheckSchema)
+def verify_receipt(payload: dict[str, Any], site_key: str) -> dict[str, Any]:
+    """Check a receipt token: issued by this service for this site, and unaltered."""
+    try:
+        receipt = open_receipt(_secret_keys(), payload["token"])
+    except BadSignature:
+        return {"valid": False, "receipt": None}
+    valid = str(receipt.get("record_id", "")).startswith(f"{_site().site_key}:")
+    return {"valid": valid, "receipt": receipt if valid else None}

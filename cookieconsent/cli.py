@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from datetime import datetime
 from typing import Any
 
 import click
@@ -18,6 +19,9 @@ from .errors import flatten_errors
 from .extensions import db
 from .models import Site, WebhookDelivery
 from .schemas import SiteConfigSchema
+from .services.chain import legacy_events, verify_chain
+from .services.policy import PolicyVersionError, publish_policy_version
+from .services.retention import purge_site
 from .services.site_config import SiteConfigError, apply_site_config, export_site_config
 from .services.sites import create_site, load_site, set_texts, widget_config
 from .services.webhooks import WebhookError, add_endpoint, deliver_due, remove_endpoint
@@ -237,8 +241,87 @@ def run_webhooks_command(once: bool, interval: float, batch: int) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
+policy_cli = AppGroup("policy", help="Publish privacy policy versions.")
+
+
+@policy_cli.command("publish")
+@click.argument("site_key")
+@click.argument("version")
+@click.option("--summary", default=None, help="What changed, shown to visitors asked again.")
+@click.option(
+    "--effective-at",
+    default=None,
+    help="When it takes effect (ISO 8601, e.g. 2027-01-01T00:00:00Z); now by default.",
+)
+def publish_policy_command(
+    site_key: str, version: str, summary: str | None, effective_at: str | None
+) -> None:
+    """Publish VERSION (MAJOR.MINOR); a new major version asks every visitor again."""
+    site = _site_or_fail(site_key)
+    when = None
+    if effective_at:
+        try:
+            when = datetime.fromisoformat(effective_at.replace("Z", "+00:00"))
+        except ValueError:
+            raise click.UsageError(f"--effective-at {effective_at!r} is not ISO 8601") from None
+        if when.tzinfo is None:
+            raise click.UsageError("--effective-at needs a time zone, e.g. a trailing Z")
+    try:
+        entry = publish_policy_version(site, version, summary=summary, effective_at=when)
+    except PolicyVersionError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(
+        json.dumps({"version": entry.version, "effective_at": entry.effective_at.isoformat()})
+    )
+
+
+consents_cli = AppGroup("consents", help="Proof, verification and retention of consent records.")
+
+
+@consents_cli.command("verify")
+@click.option("--site", "site_key", default=None, help="Only this site (default: every site).")
+def verify_command(site_key: str | None) -> None:
+    """Check each site's event chain; exit 1 if an event was edited, deleted, inserted or moved."""
+    keys = current_app.config["COOKIECONSENT_SECRET_KEYS"]
+    sites = [_site_or_fail(site_key)] if site_key else _all_sites()
+    broken = 0
+    for site in sites:
+        report = verify_chain(site.id, keys)
+        legacy = legacy_events(site.id)
+        status = "ok" if report.ok else "TAMPERED"
+        line = f"{site.site_key}: {status}, {report.checked} events checked"
+        if legacy:
+            line += f", {legacy} recorded before the chain existed"
+        click.echo(line)
+        for problem in report.problems:
+            click.echo(f"  - {problem}")
+        broken += not report.ok
+    if broken:
+        raise SystemExit(1)
+
+
+@consents_cli.command("purge")
+@click.option("--site", "site_key", default=None, help="Only this site (default: every site).")
+@click.option("--batch", default=1000, show_default=True, help="Events per transaction.")
+def purge_command(site_key: str | None, batch: int) -> None:
+    """Remove events past each site's retention window, in batches, safe while traffic flows."""
+    sites = [_site_or_fail(site_key)] if site_key else _all_sites()
+    for site in sites:
+        result = purge_site(site, batch=batch)
+        click.echo(
+            f"{site.site_key}: {result.purged} events purged, {result.deleted} removed, "
+            f"checkpoint at {result.checkpoint}"
+        )
+
+
+def _all_sites() -> list[Site]:
+    return list(db.session.execute(select(Site).order_by(Site.id)).scalars())
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(sites_cli)
     app.cli.add_command(webhooks_cli)
+    app.cli.add_command(policy_cli)
+    app.cli.add_command(consents_cli)
     app.cli.add_command(demo_command)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import select
 
 from .extensions import db
 from .models import Site
-from .services.sites import find_site
+from .services.rights import build_receipt, visitor_events
+from .services.signing import InvalidVisitorId, verify_visitor_id
+from .services.sites import find_site, load_site
 from .services.widget import build_widget, unknown_site_script
+from .texts import BANNER_TEXTS, SUPPORTED_LANGUAGES
 
 bp = Blueprint("embed", __name__)
 
@@ -67,3 +72,31 @@ def demo() -> str:
     if site is None:
         abort(404, description="No demo site: run 'flask --app app demo' first.")
     return render_template("demo.html", site=site, script_url=f"/c/{site.site_key}.js")
+
+
+@bp.get("/receipt/<site_key>/<visitor_id>")
+def receipt_page(site_key: str, visitor_id: str) -> str | Response:
+    """A printable receipt in the visitor's language (``?lang=vi``, ``?event=<sequence>``)."""
+    site = load_site(site_key)
+    if site is None:
+        abort(404)
+    try:
+        raw_id = verify_visitor_id(
+            current_app.config["COOKIECONSENT_SECRET_KEYS"], site_key, visitor_id
+        )
+    except InvalidVisitorId:
+        abort(400, description="This receipt link is not valid.")
+    events = visitor_events(site.id, raw_id)
+    wanted = request.args.get("event")
+    chosen = [e for e in events if wanted is None or str(e.sequence) == wanted]
+    if not chosen:
+        abort(404, description="No such choice was recorded.")
+    event = chosen[-1]
+    language = (request.args.get("lang") or site.default_language).split("-")[0].lower()
+    if language not in SUPPORTED_LANGUAGES:
+        language = site.default_language
+    lifetime = site.consent_lifetime_days
+    expires_at = event.created_at + timedelta(days=lifetime) if event.decided else None
+    receipt = build_receipt(site, event, visitor_id, language, expires_at)
+    texts = {**BANNER_TEXTS["en"], **BANNER_TEXTS[language], **site.texts.get(language, {})}
+    return render_template("receipt.html", receipt=receipt, texts=texts, site=site, lang=language)

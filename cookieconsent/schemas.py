@@ -8,6 +8,12 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from .services.consent import ACTIONS
+from .services.jurisdictions import MODES
+from .services.policy import major as policy_major
+from .texts import SUPPORTED_LANGUAGES
+
+MAX_LIFETIME_DAYS = 395
+LIFETIME_ERROR = "Between 1 and 395 days (13 months); a choice cannot be kept forever."
 
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$"
 
@@ -73,6 +79,12 @@ class ConsentWriteSchema(Schema):
         validate=validate.Regexp(LANGUAGE_TAG, error="Not a language tag such as 'vi' or 'en-US'."),
     )
     url = HttpUrl(load_default=None, allow_none=True)
+    config_digest = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^[0-9a-f]{64}$", error="Not a configuration digest."),
+        metadata={"description": "Digest of the configuration the banner showed (widget sets it)."},
+    )
     gpc = fields.Boolean(
         load_default=False,
         metadata={"description": "The browser reported navigator.globalPrivacyControl."},
@@ -103,7 +115,18 @@ class LookupSchema(DecisionSchema):
     gpc = fields.Boolean(required=True)
     google_consent_mode = fields.Dict(keys=fields.String(), values=fields.String())
     segment = fields.Dict(metadata={"description": "Segment: {categoryPreferences: {…}}"})
+    region = fields.String(allow_none=True, metadata={"description": "Region when decided."})
+    mode = fields.String(allow_none=True, metadata={"description": "opt-in, opt-out or notice."})
     tealium = fields.Dict(metadata={"description": "Tealium: {consent_categories: […]}"})
+
+
+class RegionSchema(Schema):
+    """The visitor's region and the regime that applies there."""
+
+    region = fields.String(allow_none=True, metadata={"description": "VN, US-CA, … or null"})
+    country = fields.String(allow_none=True)
+    mode = fields.String(metadata={"description": "opt-in, opt-out or notice"})
+    rule = fields.String(metadata={"description": "The rule that decided: US-CA, EU, *, unknown"})
 
 
 class AllowedSchema(Schema):
@@ -216,7 +239,27 @@ class SiteConfigSchema(Schema):
     domains = fields.List(fields.String(), validate=validate.Length(min=1, max=50))
     policy_url = HttpUrl(allow_none=True)
     default_language = fields.String(validate=LANGUAGE_KEY)
-    consent_lifetime_days = fields.Integer(validate=validate.Range(min=1, max=395))
+    # 13 months at most, as regulators expect; "never" is no lifetime.
+    consent_lifetime_days = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_LIFETIME_DAYS, error=LIFETIME_ERROR)
+    )
+    refusal_lifetime_days = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_LIFETIME_DAYS, error=LIFETIME_ERROR)
+    )
+    retention_days = fields.Integer(validate=validate.Range(min=30, max=3650))
+    languages = fields.List(
+        fields.String(validate=validate.OneOf(SUPPORTED_LANGUAGES)),
+        validate=validate.Length(min=1, max=len(SUPPORTED_LANGUAGES)),
+    )
+    jurisdiction_rules = fields.Dict(
+        keys=fields.String(
+            validate=validate.Regexp(
+                r"^(?:[A-Z]{2}(?:-[A-Z0-9]{1,3})?|EU|EEA|\*|unknown)$",
+                error="A region is VN, US-CA, EU, EEA, * or unknown.",
+            )
+        ),
+        values=fields.String(validate=validate.OneOf(MODES)),
+    )
     categories = fields.List(fields.Nested(CategoryConfigSchema), validate=validate.Length(max=20))
     services = fields.List(fields.Nested(ServiceConfigSchema), validate=validate.Length(max=100))
     consent_mode = fields.Nested(ConsentModeConfigSchema)
@@ -244,3 +287,74 @@ class WebhookCreatedSchema(WebhookSchema):
     """A webhook just registered, with its signing secret."""
 
     secret = fields.String(metadata={"description": "Shown once: verify signatures with it."})
+
+
+class PolicyVersionCreateSchema(Schema):
+    """A new version of the privacy policy."""
+
+    version = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    summary = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=2000),
+        metadata={"description": "What changed; shown to visitors asked again."},
+    )
+    effective_at = fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        default_timezone=UTC,
+        metadata={"description": "When it takes effect; now when omitted."},
+    )
+
+
+class PolicyVersionSchema(Schema):
+    """A published policy version."""
+
+    version = fields.String()
+    summary = fields.String(allow_none=True)
+    effective_at = UTCTimestamp()
+    major = fields.Function(lambda entry: policy_major(entry.version))
+
+
+class HistorySchema(Schema):
+    """A visitor's choices, oldest first."""
+
+    visitor_id = fields.String()
+    events = fields.List(fields.Dict())
+
+
+class ExportSchema(Schema):
+    """Everything stored about a visitor (a download)."""
+
+    site = fields.Dict()
+    visitor_id = fields.String()
+    exported_at = fields.String()
+    current = fields.Dict(allow_none=True)
+    events = fields.List(fields.Dict())
+
+
+class ErasedSchema(Schema):
+    """What erasure did."""
+
+    visitor_id = fields.String()
+    erased_events = fields.Integer()
+
+
+class ReceiptSchema(Schema):
+    """A consent receipt and its signed token."""
+
+    receipt = fields.Dict(metadata={"description": "ISO/IEC TS 27560 fields where they apply"})
+    token = fields.String(metadata={"description": "The receipt, signed by this service"})
+
+
+class ReceiptTokenSchema(Schema):
+    """A receipt token to check."""
+
+    token = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+
+
+class ReceiptCheckSchema(Schema):
+    """Whether a receipt token is genuine."""
+
+    valid = fields.Boolean()
+    receipt = fields.Dict(allow_none=True)

@@ -165,6 +165,8 @@ def test_lookup_of_an_undecided_visitor(client: FlaskClient, site: Site) -> None
             "categoryPreferences": {"essential": True, "analytics": False, "marketing": False}
         },
         "tealium": {"consent_categories": ["essential"]},
+        "region": None,
+        "mode": None,
     }
 
 

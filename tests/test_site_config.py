@@ -104,6 +104,10 @@ def test_get_returns_the_whole_configuration(
         "policy_version": "1.0",
         "default_language": "vi",
         "consent_lifetime_days": 182,
+        "refusal_lifetime_days": 182,
+        "retention_days": 365,
+        "languages": ["vi", "en"],
+        "jurisdiction_rules": {},
         "categories": [
             {"name": "essential", "texts": {}},
             {"name": "analytics", "texts": {}},

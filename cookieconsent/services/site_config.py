@@ -8,7 +8,7 @@ from typing import Any
 
 from ..extensions import db
 from ..models import Category, Service, Site
-from ..texts import BANNER_TEXT_KEYS, SUPPORTED_LANGUAGES
+from ..texts import BANNER_TEXT_KEYS, RECEIPT_TEXT_KEYS, SUPPORTED_LANGUAGES
 from .network import normalize_domain
 from .trackers import tracker_cookie, tracker_name
 
@@ -31,6 +31,10 @@ def export_site_config(site: Site) -> dict[str, Any]:
         "policy_version": site.policy_version,
         "default_language": site.default_language,
         "consent_lifetime_days": site.consent_lifetime_days,
+        "refusal_lifetime_days": site.refusal_lifetime_days,
+        "retention_days": site.retention_days,
+        "languages": list(site.languages),
+        "jurisdiction_rules": dict(site.jurisdiction_rules),
         "categories": [{"name": c.name, "texts": c.texts} for c in site.categories],
         "services": [
             {
@@ -94,7 +98,7 @@ def _check_services(
 def _check_texts(texts: Mapping[str, Mapping[str, str]], errors: dict[str, list[str]]) -> None:
     for language, values in texts.items():
         for key, value in values.items():
-            if key not in BANNER_TEXT_KEYS:
+            if key not in BANNER_TEXT_KEYS and key not in RECEIPT_TEXT_KEYS:
                 errors[f"texts.{language}.{key}"] = [
                     f"Unknown text. Texts: {', '.join(BANNER_TEXT_KEYS)}."
                 ]
@@ -138,11 +142,29 @@ def apply_site_config(site: Site, config: Mapping[str, Any]) -> Site:
     if errors:
         raise SiteConfigError(errors)
 
-    for key in ("name", "policy_url", "default_language", "consent_lifetime_days", "texts"):
+    language = config.get("default_language", site.default_language)
+    languages = config.get("languages", site.languages)
+    if language not in languages:
+        errors["languages"] = [f"Must include the default language {language!r}."]
+    if errors:
+        raise SiteConfigError(errors)
+
+    for key in (
+        "name",
+        "policy_url",
+        "default_language",
+        "consent_lifetime_days",
+        "refusal_lifetime_days",
+        "retention_days",
+        "jurisdiction_rules",
+        "texts",
+    ):
         if key in config:
             setattr(site, key, config[key])
     if "domains" in config:
         site.domains = sorted(set(domains))
+    if "languages" in config:
+        site.languages = list(dict.fromkeys(config["languages"]))
     if "consent_mode" in config:
         for key, value in config["consent_mode"].items():
             setattr(site, key, value)

@@ -1,0 +1,173 @@
+"""Retention: events are purged once they have not been current for the site's retention window.
+
+Purging works in batches and in short transactions, so it runs while traffic flows. A purged
+event first becomes a tombstone (its content gone, its place and MAC kept); a run of tombstones
+at the start of the chain is then deleted behind a checkpoint, from which verification starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import ChainHead, ConsentEvent, ConsentState, Site, WebhookDelivery, utcnow
+
+
+@dataclass
+class PurgeResult:
+    """What one purge did for one site."""
+
+    site_key: str
+    purged: int = 0
+    deleted: int = 0
+    checkpoint: int = 0
+
+
+def _eligible_ids(site: Site, cutoff: datetime, batch: int, after_id: int) -> tuple[list[int], int]:
+    """IDs of events that stopped being current before ``cutoff``; and the last ID examined."""
+    later = aliased(ConsentEvent)
+    next_time = (
+        select(func.min(later.created_at))
+        .where(
+            later.site_id == ConsentEvent.site_id,
+            later.visitor_id == ConsentEvent.visitor_id,
+            later.id > ConsentEvent.id,
+        )
+        .correlate(ConsentEvent)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(
+            ConsentEvent.id,
+            ConsentEvent.created_at,
+            ConsentEvent.erased_at,
+            next_time,
+            ConsentState.expires_at,
+            ConsentState.decided,
+        )
+        .outerjoin(
+            ConsentState,
+            (ConsentState.site_id == ConsentEvent.site_id)
+            & (ConsentState.last_event_id == ConsentEvent.id),
+        )
+        .where(
+            ConsentEvent.site_id == site.id,
+            ConsentEvent.purged_at.is_(None),
+            ConsentEvent.created_at < cutoff,
+            ConsentEvent.id > after_id,
+        )
+        .order_by(ConsentEvent.id)
+        .limit(batch)
+    ).all()
+    eligible = []
+    for event_id, created_at, erased_at, replaced_at, expires_at, decided in rows:
+        # When the event stopped being the visitor's decision.
+        if replaced_at is not None:
+            ended = replaced_at
+        elif erased_at is not None:
+            ended = erased_at
+        elif decided and expires_at is not None:
+            ended = expires_at
+        else:
+            ended = created_at
+        if ended < cutoff:
+            eligible.append(event_id)
+    return eligible, rows[-1][0] if rows else after_id
+
+
+def _tombstone(site: Site, event_ids: list[int], now: datetime) -> None:
+    db.session.execute(
+        delete(ConsentState).where(
+            ConsentState.site_id == site.id, ConsentState.last_event_id.in_(event_ids)
+        )
+    )
+    db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(event_ids)))
+    db.session.execute(
+        update(ConsentEvent)
+        .where(ConsentEvent.id.in_(event_ids))
+        .values(
+            visitor_id="",
+            url=None,
+            user_agent=None,
+            ip_prefix=None,
+            language=None,
+            categories={},
+            services={},
+            purged_at=now,
+        )
+    )
+    db.session.commit()
+
+
+def _compact(site: Site, batch: int) -> tuple[int, int]:
+    """Delete the tombstones starting the chain, behind a checkpoint: (deleted, checkpoint)."""
+    head = db.session.get(ChainHead, site.id)
+    if head is None:
+        return 0, 0
+    first_live = db.session.execute(
+        select(func.min(ConsentEvent.sequence)).where(
+            ConsentEvent.site_id == site.id,
+            ConsentEvent.purged_at.is_(None),
+            ConsentEvent.sequence > head.checkpoint_sequence,
+        )
+    ).scalar_one_or_none()
+    target = (first_live - 1) if first_live is not None else head.sequence
+    if target <= head.checkpoint_sequence:
+        return 0, head.checkpoint_sequence
+    mac = db.session.execute(
+        select(ConsentEvent.mac).where(
+            ConsentEvent.site_id == site.id, ConsentEvent.sequence == target
+        )
+    ).scalar_one_or_none()
+    if mac is None:
+        return 0, head.checkpoint_sequence
+    # The checkpoint moves first: verification then starts past what is about to go.
+    db.session.execute(
+        update(ChainHead)
+        .where(ChainHead.site_id == site.id)
+        .values(checkpoint_sequence=target, checkpoint_mac=mac)
+    )
+    db.session.commit()
+    deleted = 0
+    while True:
+        ids = (
+            db.session.execute(
+                select(ConsentEvent.id)
+                .where(
+                    ConsentEvent.site_id == site.id,
+                    ConsentEvent.sequence <= target,
+                    ConsentEvent.purged_at.is_not(None),
+                )
+                .limit(batch)
+            )
+            .scalars()
+            .all()
+        )
+        if not ids:
+            break
+        db.session.execute(delete(ConsentEvent).where(ConsentEvent.id.in_(ids)))
+        db.session.commit()
+        deleted += len(ids)
+    return deleted, target
+
+
+def purge_site(site: Site, *, batch: int = 1000, now: datetime | None = None) -> PurgeResult:
+    """Purge one site's expired history."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=site.retention_days)
+    result = PurgeResult(site.site_key)
+    after_id = 0
+    while True:
+        eligible, last_id = _eligible_ids(site, cutoff, batch, after_id)
+        if eligible:
+            _tombstone(site, eligible, now)
+            result.purged += len(eligible)
+        if last_id == after_id:
+            break
+        after_id = last_id
+    result.deleted, result.checkpoint = _compact(site, batch)
+    return result

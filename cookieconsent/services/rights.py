@@ -1,0 +1,201 @@
+"""A visitor's rights over their consent data: see it, export it, withdraw, erase; receipts.
+
+The signed visitor ID is the visitor's only credential.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import delete, select, update
+
+from ..extensions import db
+from ..models import ConfigSnapshot, ConsentEvent, ConsentState, Site, WebhookDelivery, utcnow
+from ..texts import BANNER_TEXTS, CATEGORY_TEXTS
+from .snapshots import load_snapshot
+
+RECEIPT_SALT = "cookieconsent.receipt"
+RECEIPT_SCHEMA = "ISO/IEC TS 27560:2023 consent record information structure (subset)"
+
+
+def format_time(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``, to the millisecond."""
+    if moment is None:
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def visitor_events(site_id: int, raw_id: str) -> list[ConsentEvent]:
+    """The visitor's events, oldest first."""
+    return list(
+        db.session.execute(
+            select(ConsentEvent)
+            .where(ConsentEvent.site_id == site_id, ConsentEvent.visitor_id == raw_id)
+            .order_by(ConsentEvent.id)
+        ).scalars()
+    )
+
+
+def event_view(event: ConsentEvent, *, personal: bool) -> dict[str, Any]:
+    """One event as the visitor sees it; ``personal`` adds what was stored about them."""
+    view: dict[str, Any] = {
+        "sequence": event.sequence,
+        "action": event.action,
+        "source": event.source,
+        "decided": event.decided,
+        "categories": event.categories,
+        "services": event.services,
+        "policy_version": event.policy_version,
+        "language": event.language,
+        "region": event.region,
+        "mode": event.mode,
+        "gpc": event.gpc,
+        "recorded_at": format_time(event.created_at),
+    }
+    if personal:
+        view |= {"url": event.url, "user_agent": event.user_agent, "ip_prefix": event.ip_prefix}
+    return view
+
+
+def export_visitor(site: Site, raw_id: str, signed_id: str) -> dict[str, Any]:
+    """Everything stored about the visitor, for download."""
+    state = db.session.get(ConsentState, (site.id, raw_id))
+    return {
+        "site": {"name": site.name, "site_key": site.site_key, "policy_url": site.policy_url},
+        "visitor_id": signed_id,
+        "exported_at": format_time(utcnow()),
+        "current": None
+        if state is None
+        else {
+            "decided": state.decided,
+            "categories": state.categories,
+            "services": state.services,
+            "policy_version": state.policy_version,
+            "decided_at": format_time(state.decided_at),
+            "expires_at": format_time(state.expires_at),
+        },
+        "events": [event_view(event, personal=True) for event in visitor_events(site.id, raw_id)],
+        "notes": (
+            "IP addresses are kept truncated (/24 or /48); page addresses without their query. "
+            "The visitor ID is random and links to nothing else."
+        ),
+    }
+
+
+def erase_visitor(site: Site, raw_id: str) -> int:
+    """Remove the personal fields of the visitor's events and unlink them; return how many.
+
+    Each event keeps its action, categories and time, so the anonymous tally stays, and its
+    MAC, so the chain still verifies: personal fields enter the MAC through a digest.
+    """
+    events = visitor_events(site.id, raw_id)
+    if not events:
+        return 0
+    ids = [event.id for event in events]
+    # A fresh random token keeps the erased events of one visitor together, and no more.
+    anonymous = "erased-" + secrets.token_urlsafe(12)
+    db.session.execute(
+        delete(ConsentState).where(
+            ConsentState.site_id == site.id, ConsentState.visitor_id == raw_id
+        )
+    )
+    db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(ids)))
+    db.session.execute(
+        update(ConsentEvent)
+        .where(ConsentEvent.id.in_(ids))
+        .values(visitor_id=anonymous, url=None, user_agent=None, ip_prefix=None, erased_at=utcnow())
+    )
+    db.session.commit()
+    return len(ids)
+
+
+def _purposes(site: Site, event: ConsentEvent, language: str) -> list[dict[str, Any]]:
+    texts = {category.name: category for category in site.categories}
+    purposes = []
+    for name, allowed in event.categories.items():
+        built_in = CATEGORY_TEXTS.get(name, {})
+        own = texts[name].texts.get(language, {}) if name in texts else {}
+        title = own.get("title") or (built_in.get(language) or built_in.get("en") or {}).get(
+            "title", name
+        )
+        if event.action == "withdraw" and name != "essential":
+            status = "withdrawn"
+        else:
+            status = "given" if allowed else "refused"
+        purposes.append(
+            {
+                "purpose": name,
+                "title": title,
+                "status": status,
+                "lawful_basis": "legitimate interest (strictly necessary)"
+                if name == "essential"
+                else "consent",
+                "services": sorted(
+                    service for service, on in event.services.items() if on and allowed
+                ),
+            }
+        )
+    return purposes
+
+
+def build_receipt(
+    site: Site, event: ConsentEvent, signed_id: str, language: str, expires_at: datetime | None
+) -> dict[str, Any]:
+    """A consent record after ISO/IEC TS 27560's fields, where they apply."""
+    snapshot = load_snapshot(event.snapshot_id) if event.snapshot_id else None
+    # The texts shown are long; the receipt names the snapshot and its categories.
+    if snapshot is not None:
+        widget = snapshot.get("widget", {})
+        snapshot = {"categories": widget.get("categories"), "services": widget.get("services")}
+    return {
+        "schema": RECEIPT_SCHEMA,
+        "record_id": f"{site.site_key}:{event.sequence or event.id}",
+        "language": language,
+        "pii_principal_id": signed_id,
+        "pii_controller": {"name": site.name, "domains": list(site.domains)},
+        "notice": {
+            "policy_url": site.policy_url,
+            "policy_version": event.policy_version,
+            "language": event.language,
+            "shown_configuration_digest": _digest_of(event.snapshot_id),
+            "shown_configuration": snapshot,
+        },
+        "event": {
+            "type": event.action,
+            "time": format_time(event.created_at),
+            "source": event.source,
+            "jurisdiction": event.region,
+            "regime": event.mode,
+            "global_privacy_control": event.gpc,
+        },
+        "purposes": _purposes(site, event, language),
+        "valid_until": format_time(expires_at) if event.decided else None,
+        "withdrawal": {
+            "how": "Cookie settings on the site, or the withdraw call of the API",
+            "explanation": (BANNER_TEXTS.get(language) or BANNER_TEXTS["en"])["receipt_withdrawal"]
+            if event.action == "withdraw"
+            else None,
+        },
+        "integrity": {"chain_sequence": event.sequence, "mac": event.mac},
+    }
+
+
+def _digest_of(snapshot_id: int | None) -> str | None:
+    if snapshot_id is None:
+        return None
+    snapshot = db.session.get(ConfigSnapshot, snapshot_id)
+    return snapshot.digest if snapshot else None
+
+
+def sign_receipt(secret_keys: Sequence[str], receipt: dict[str, Any]) -> str:
+    """The receipt as a signed token anyone holding the service's keys can check."""
+    return URLSafeSerializer(list(secret_keys), salt=RECEIPT_SALT).dumps(receipt)
+
+
+def open_receipt(secret_keys: Sequence[str], token: str) -> dict[str, Any]:
+    """The receipt inside a signed token; raises ``itsdangerous.BadSignature`` if forged."""
+    return URLSafeSerializer(list(secret_keys), salt=RECEIPT_SALT).loads(token)  # type: ignore[no-any-return]
