@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import select
 
+from .errors import problem_response
 from .extensions import db
 from .models import Site
 from .services.rights import build_receipt, visitor_events
 from .services.signing import InvalidVisitorId, verify_visitor_id
-from .services.sites import find_site, load_site
+from .services.sites import bundled_config, find_site, load_site
 from .services.widget import build_widget, unknown_site_script
 from .texts import BANNER_TEXTS, SUPPORTED_LANGUAGES
 
@@ -35,7 +37,7 @@ def widget(site_key: str) -> Response:
     key = (api_base, minify, gpc)
     bundle = site.bundles.get(key)
     if bundle is None:
-        config = {**site.widget_config, "apiBase": api_base}
+        config = {**bundled_config(site.widget_config), "apiBase": api_base}
         if gpc:
             config["gpc"] = True
         bundle = build_widget(config, minify=minify)
@@ -62,6 +64,28 @@ def widget(site_key: str) -> Response:
         response.headers["Content-Encoding"] = "gzip"
     else:
         response.set_data(bundle.body)
+    return response
+
+
+@bp.get("/c/<site_key>/texts/<language>.json")
+def widget_texts(site_key: str, language: str) -> Response:
+    """One language's texts for the widget, when the page asks for one it does not carry."""
+    site = find_site(site_key)
+    texts = site.widget_config["texts"].get(language) if site is not None else None
+    if texts is None:
+        response = problem_response(
+            404, "No such site or language.", {"language": ["Not offered by this site."]}
+        )
+    else:
+        response = Response(json.dumps(texts, ensure_ascii=False), mimetype="application/json")
+        response.headers["Cache-Control"] = (
+            f"public, max-age={current_app.config['COOKIECONSENT_WIDGET_MAX_AGE']}, "
+            "stale-while-revalidate=86400"
+        )
+        response.add_etag()
+        response.make_conditional(request)
+    # Public texts, read by the widget from the site's own pages.
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 

@@ -292,11 +292,23 @@ def _category_texts(category: Category, language: str) -> dict[str, str]:
 
 
 def widget_languages(site: Site) -> list[str]:
-    """Languages the widget carries: the site's choice, its default always among them."""
+    """Languages the widget speaks: the site's choice, its default always among them."""
     languages = list(site.languages or DEFAULT_LANGUAGES)
     if site.default_language not in languages:
         languages.append(site.default_language)
     return languages
+
+
+# The script itself carries this many languages, the default first; the rest load on demand.
+BUNDLED_LANGUAGES = 2
+
+
+def bundled_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The configuration as the script carries it: texts of the first languages only."""
+    default = config["defaultLanguage"]
+    order = [default, *(language for language in config["languages"] if language != default)]
+    carried = order[:BUNDLED_LANGUAGES]
+    return {**config, "texts": {language: config["texts"][language] for language in carried}}
 
 
 def widget_config(site: Site) -> dict[str, Any]:
@@ -329,6 +341,7 @@ def widget_config(site: Site) -> dict[str, Any]:
         "policySummary": current.summary if current else None,
         "policyUrl": site.policy_url,
         "defaultLanguage": site.default_language,
+        "languages": widget_languages(site),
         "lifetimeDays": site.consent_lifetime_days,
         "categories": [
             {"name": category.name, "locked": category.locked} for category in site.categories

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import rcssmin
-import rjsmin
+from calmjs.parse import es5
+from calmjs.parse.unparsers.es5 import minify_print
 
 from ..config import PROJECT_ROOT
 
@@ -28,6 +29,10 @@ WIDGET_MODULES = (
     "core.js",
 )
 WIDGET_STYLESHEET = "widget.css"
+# The modules run inside one closure, which receives the configuration and the stylesheet.
+WRAPPER_CALL = "(CONFIG,CSS)"
+WRAPPER_START = "(function(_config,_css){'use strict';\n"
+WRAPPER_END = "\n})" + WRAPPER_CALL + ";"
 
 
 @dataclass(frozen=True)
@@ -46,10 +51,11 @@ def _read(name: str) -> str:
 @lru_cache(maxsize=4)
 def _code(minify: bool, fingerprint: tuple[float, ...]) -> tuple[str, str]:
     # The fingerprint (file modification times) only keys the cache, so edits show in development.
-    script = "\n".join(_read(name) for name in WIDGET_MODULES)
+    script = WRAPPER_START + "\n".join(_read(name) for name in WIDGET_MODULES) + WRAPPER_END
     stylesheet = _read(WIDGET_STYLESHEET)
     if minify:
-        script = rjsmin.jsmin(script)
+        # Every name is local to the closure, so all of them may be shortened.
+        script = minify_print(es5(script), obfuscate=True, obfuscate_globals=False)
         stylesheet = rcssmin.cssmin(stylesheet)
     return script, stylesheet
 
@@ -76,11 +82,10 @@ def _bundle(text: str) -> WidgetBundle:
 def build_widget(config: dict[str, Any], *, minify: bool = True) -> WidgetBundle:
     """The complete widget script for a site configuration."""
     script, stylesheet = _code(minify, _fingerprint())
+    body = script.rstrip().removesuffix(";").removesuffix(WRAPPER_CALL)
     text = (
         "/*! cookieconsent | self-hosted consent banner */\n"
-        "(function(_config,_css){'use strict';\n"
-        f"{script}\n"
-        f"}})({_json_for_script(config)},{_json_for_script(stylesheet)});\n"
+        f"{body}({_json_for_script(config)},{_json_for_script(stylesheet)});\n"
     )
     return _bundle(text)
 

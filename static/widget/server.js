@@ -7,19 +7,25 @@ function _apiBase() {
   } catch (error) { /* fall through to the configured base */ }
   return _config.apiBase;
 }
-var _API = _apiBase() + "/api/v1/sites/" + encodeURIComponent(_config.siteKey) + "/consents";
+var _BASE = _apiBase();
+var _SITE_API = _BASE + "/api/v1/sites/" + encodeURIComponent(_config.siteKey);
+var _API = _SITE_API + "/consents";
 
-function _post(body) {
+function _visitorUrl(suffix) {
+  return _API + "/" + encodeURIComponent(_state.visitorId) + (suffix || "");
+}
+
+/* One JSON request with a time limit; a problem answer becomes an Error with its status. */
+function _request(method, url, body, timeout) {
   var controller = typeof AbortController === "function" ? new AbortController() : null;
-  var timer = controller && setTimeout(function () { controller.abort(); }, _TIMEOUT_MS);
-  return fetch(_API, {
-    method: "POST",
-    headers: {"Content-Type": "application/json"},
-    body: JSON.stringify(body),
-    credentials: "omit",
-    keepalive: true,
-    signal: controller ? controller.signal : undefined
-  }).then(function (response) {
+  var timer = controller && setTimeout(function () { controller.abort(); }, timeout || _TIMEOUT_MS);
+  var options = {method: method, credentials: "omit", signal: controller ? controller.signal : undefined};
+  if (body) {
+    options.headers = {"Content-Type": "application/json"};
+    options.body = JSON.stringify(body);
+    options.keepalive = true;
+  }
+  return fetch(url, options).then(function (response) {
     if (timer) clearTimeout(timer);
     return response.json().catch(function () { return {}; }).then(function (data) {
       if (!response.ok) {
@@ -34,6 +40,10 @@ function _post(body) {
     if (timer) clearTimeout(timer);
     throw error;
   });
+}
+
+function _post(body) {
+  return _request("POST", _API, body);
 }
 
 /* Sends a choice; a visitor ID the server refuses is dropped and the choice sent afresh. */

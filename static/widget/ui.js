@@ -8,17 +8,30 @@ var _returnFocus = null;
 var _texts = null;
 var _lang = null;
 
+/* The page's language, then the browser's, then the site's default; among the site's own. */
 function _pickLanguage() {
+  var offered = _config.languages || [];
   var wanted = [_doc.documentElement.getAttribute("lang")].concat(
     navigator.languages || [navigator.language]);
   for (var i = 0; i < wanted.length; i++) {
     var tag = String(wanted[i] || "").toLowerCase();
     if (!tag) continue;
-    if (_config.texts[tag]) return tag;
+    if (offered.indexOf(tag) >= 0) return tag;
     var base = tag.split("-")[0];
-    if (_config.texts[base]) return base;
+    if (offered.indexOf(base) >= 0) return base;
   }
-  return _config.texts[_config.defaultLanguage] ? _config.defaultLanguage : "en";
+  return _config.defaultLanguage;
+}
+
+/* The script carries two languages; a site's others come from a small cacheable file. */
+function _loadTexts(done) {
+  var language = _pickLanguage();
+  if (_config.texts[language]) return done();
+  _request("GET", _BASE + "/c/" + encodeURIComponent(_config.siteKey) + "/texts/" + language +
+    ".json", null, _REGION_WAIT_MS).then(function (texts) {
+    _config.texts[language] = texts;
+    done();
+  }, done);
 }
 
 function _button(role, text, onClick) {
@@ -38,26 +51,58 @@ function _focusables(container) {
     function (node) { return node.offsetParent !== null; });
 }
 
+function _linkButton(role, text, onClick) {
+  var button = _el("button", {type: "button", "class": "cc-linkbtn", "data-role": role}, text);
+  button.addEventListener("click", onClick);
+  return button;
+}
+
+function _dismiss() {
+  _dismissed = true;
+  _store();
+  _settle();
+}
+
+/* The first layer for the regime: opt-in asks; opt-out and notice inform and offer refusal. */
+function _bannerActions() {
+  var preferences = _button("preferences", _texts.preferences, function () { _showPreferences(); });
+  if (_mode === "opt-out") {
+    return [
+      _el("div", {"class": "cc-actions"}, [_button("dismiss", _texts.dismiss, _dismiss), preferences]),
+      _linkButton("do-not-sell", _texts.do_not_sell, function () { _quietly(_api.optOut()); })
+    ];
+  }
+  if (_mode === "notice") {
+    return [
+      _el("div", {"class": "cc-actions"}, [_button("dismiss", _texts.dismiss, _dismiss), preferences]),
+      _linkButton("reject-all", _texts.reject_all, function () { _quietly(_api.rejectAll()); })
+    ];
+  }
+  return [_el("div", {"class": "cc-actions"}, [
+    _button("accept-all", _texts.accept_all, function () { _quietly(_api.acceptAll()); }),
+    _button("reject-all", _texts.reject_all, function () { _quietly(_api.rejectAll()); }),
+    preferences
+  ])];
+}
+
 function _buildBanner() {
   var policy = _safeHref(_config.policyUrl);
+  var description = _mode === "opt-out" ? _texts.opt_out_description
+    : _mode === "notice" ? _texts.notice_description : _texts.description;
   var banner = _el("div", {
-    "class": "cc-banner", role: "dialog", "aria-modal": "false",
+    "class": "cc-banner", role: "dialog", "aria-modal": "false", "data-mode": _mode,
     "aria-labelledby": "cc-title", "aria-describedby": "cc-desc", "data-role": "banner", hidden: ""
   }, [
     _el("h2", {id: "cc-title", "class": "cc-title"}, _texts.title),
+    _reasked ? _el("p", {"class": "cc-text cc-policy", "data-role": "policy-updated"},
+      _texts.policy_updated + (_config.policySummary ? " " + _config.policySummary : "")) : null,
     _el("p", {id: "cc-desc", "class": "cc-text"}, [
-      _texts.description + " ",
+      description + " ",
       policy && _el("a", {href: policy, "class": "cc-link", target: "_blank", rel: "noopener"},
         _texts.policy_link)
     ]),
-    _gpcNotice(),
-    _el("div", {"class": "cc-actions"}, [
-      _button("accept-all", _texts.accept_all, function () { _quietly(_api.acceptAll()); }),
-      _button("reject-all", _texts.reject_all, function () { _quietly(_api.rejectAll()); }),
-      _button("preferences", _texts.preferences, function () { _showPreferences(); })
-    ]),
-    _el("p", {"class": "cc-error", role: "alert"})
-  ]);
+    _gpcNotice()
+  ].concat(_bannerActions(), [_el("p", {"class": "cc-error", role: "alert"})]));
   return banner;
 }
 
@@ -172,11 +217,62 @@ function _buildPreferences() {
       _button("accept-all", _texts.accept_all, function () { _quietly(_api.acceptAll()); })
     ]),
     withdraw,
+    _yourData(),
     _el("p", {"class": "cc-error", role: "alert"})
   ]);
   _overlay = _el("div", {"class": "cc-overlay", hidden: ""}, _dialog);
   _overlay.addEventListener("keydown", _trapFocus);
   return _overlay;
+}
+
+/* The visitor's rights: see the history, download it, get a receipt, erase it. */
+function _yourData() {
+  var history = _el("ol", {"class": "cc-history cc-small", "data-role": "history-list", hidden: ""});
+  var status = _el("p", {"class": "cc-text cc-small", role: "status"});
+  var exportLink = _el("a", {"class": "cc-link", "data-role": "export", download: "consent-data.json"},
+    _texts.export);
+  var receiptLink = _el("a", {"class": "cc-link", "data-role": "receipt", target: "_blank",
+    rel: "noopener"}, _texts.receipt);
+  var section = _el("div", {"class": "cc-rights", "data-role": "your-data"}, [
+    _el("h3", {"class": "cc-subtitle"}, _texts.your_data),
+    _el("div", {"class": "cc-rights-actions"}, [
+      _linkButton("history", _texts.history, function () {
+        _request("GET", _visitorUrl("/history")).then(function (data) {
+          history.textContent = "";
+          _each(data.events || [], function (event) {
+            var allowed = [];
+            for (var name in event.categories) if (event.categories[name]) allowed.push(name);
+            history.appendChild(_el("li", null, event.recorded_at.replace("T", " ").slice(0, 16) +
+              " · " + event.action + " · " + allowed.join(", ")));
+          });
+          history.hidden = false;
+        }, function () { status.textContent = _texts.error; });
+      }),
+      exportLink,
+      receiptLink,
+      _linkButton("erase", _texts.erase, function () {
+        if (!_win.confirm(_texts.erase_confirm)) return;
+        _api.erase().then(function () {
+          history.hidden = true;
+          status.textContent = _texts.erased;
+          _syncRights();
+        }, function () { status.textContent = _texts.error; });
+      })
+    ]),
+    history,
+    status
+  ]);
+  return section;
+}
+
+function _syncRights() {
+  var section = _dialog.querySelector('[data-role="your-data"]');
+  section.hidden = !_state.visitorId;
+  if (!_state.visitorId) return;
+  section.querySelector('[data-role="export"]').href = _visitorUrl("/export");
+  section.querySelector('[data-role="receipt"]').href = _BASE + "/receipt/" +
+    encodeURIComponent(_config.siteKey) + "/" + encodeURIComponent(_state.visitorId) +
+    "?lang=" + encodeURIComponent(_lang);
 }
 
 function _trapFocus(event) {
@@ -223,6 +319,7 @@ function _buildUi() {
   if (_root) return;
   _injectStyles();
   _lang = _pickLanguage();
+  if (!_config.texts[_lang]) _lang = _config.defaultLanguage;
   _texts = _config.texts[_lang];
   _banner = _buildBanner();
   _reopen = _el("button", {type: "button", "class": "cc-reopen", "data-role": "reopen", hidden: ""},
@@ -265,6 +362,7 @@ function _showPreferences() {
     if (!input.disabled) input.checked = _allowedService(input.getAttribute("data-service-switch"));
   });
   _dialog.querySelector('[data-role="withdraw"]').hidden = !_state.decided;
+  _syncRights();
   _banner.hidden = true;
   _reopen.hidden = true;
   _overlay.hidden = false;
@@ -284,8 +382,6 @@ function _closePreferences() {
   _returnFocus = null;
   target.focus();
 }
-
-var _dismissed = false;
 
 function _hideAll() {
   _buildUi();
