@@ -101,7 +101,7 @@ def run_load(
             response = connection.getresponse()
             response.read()
             local.append(time.perf_counter() - started)
-            if response.status >= 400:
+            if response.status >= 400 or response.status == 301:
                 raise RuntimeError(f"{method} {path} answered {response.status}")
             if response.getheader("Connection", "").lower() == "close":
                 connection.close()
@@ -119,6 +119,15 @@ def run_load(
     return time.perf_counter() - started, latencies
 
 
+def widget_etag_of(port: int, site_key: str) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", f"/c/{site_key}.js", headers={"Accept-Encoding": "gzip"})
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response.getheader("ETag") or ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
@@ -132,8 +141,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         url, drop = prepare_database(args.database, workdir)
+        sys.path.insert(0, str(ROOT))
+        from tests.geodata import CALIFORNIA_IP, GERMANY_IP, VIETNAM_IP, build_database
+
+        geo_db = build_database(workdir / "city.mmdb", city=True)
+        places = [VIETNAM_IP, GERMANY_IP, CALIFORNIA_IP]
         env = {
             **os.environ,
+            "COOKIECONSENT_GEOIP_DB": str(geo_db),
+            "COOKIECONSENT_TRUST_PROXY": "1",
             "COOKIECONSENT_DATABASE_URL": url,
             "COOKIECONSENT_SECRET_KEYS": "bench-key",
             "COOKIECONSENT_ENV": "production",
@@ -156,6 +172,7 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.1)
             base = f"/api/v1/sites/{site_key}/consents"
+            widget_etag = widget_etag_of(port, site_key)
             batch = json.dumps({"visitor_ids": ids[:100]}).encode()
             scenarios: dict[str, Callable[[int], Request]] = {
                 "bare endpoint": lambda i: ("GET", "/bench/bare", None, {}),
@@ -164,6 +181,12 @@ def main() -> None:
                     "GET", f"{base}/{ids[i % len(ids)]}/allowed/analytics", None, {}),
                 "GET widget (gzip, 200)": lambda i: (
                     "GET", f"/c/{site_key}.js", None, {"Accept-Encoding": "gzip"}),
+                "GET widget (304)": lambda i: (
+                    "GET", f"/c/{site_key}.js", None,
+                    {"Accept-Encoding": "gzip", "If-None-Match": widget_etag}),
+                "GET region (geoip2)": lambda i: (
+                    "GET", f"/api/v1/sites/{site_key}/region", None,
+                    {"X-Forwarded-For": places[i % len(places)]}),
                 "POST consent (write)": lambda i: (
                     "POST", base,
                     json.dumps({
