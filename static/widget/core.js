@@ -184,6 +184,9 @@ function _record(action, categories, services, source) {
   return _send(body).then(function (data) {
     if (source === "gpc") _gpcHonored = true;
     if (action === "opt_out") _optedOut = true;
+    // The visitor's own Do Not Sell answers the notice; a GPC opt-out is only reported in it.
+    // Opting out answers the opt-out notice; a GPC opt-out does too once its notice was shown.
+    if (action === "opt_out" && (source !== "gpc" || _mode !== "opt-in")) _dismissed = true;
     _reasked = false;
     _apply(data);
     if (source !== "gpc") _settle();
@@ -225,7 +228,7 @@ var _api = {
     if (!_state.visitorId) return Promise.resolve(_get());
     return _request("DELETE", _visitorUrl()).then(function () {
       _state.visitorId = null;
-      _optedOut = false;
+      // The opt-out of sale and sharing stays in this browser: erasing data does not undo it.
       _dismissed = false;
       _setChoice({}, {}, false);
       _state.decidedAt = _state.expiresAt = null;

@@ -254,8 +254,11 @@ function _yourData() {
         if (!_win.confirm(_texts.erase_confirm)) return;
         _api.erase().then(function () {
           history.hidden = true;
-          status.textContent = _texts.erased;
           _syncRights();
+          // The record and its links are gone; the section stays to say so.
+          section.hidden = false;
+          section.querySelector(".cc-rights-actions").hidden = true;
+          status.textContent = _texts.erased;
         }, function () { status.textContent = _texts.error; });
       })
     ]),
@@ -269,6 +272,9 @@ function _syncRights() {
   var section = _dialog.querySelector('[data-role="your-data"]');
   section.hidden = !_state.visitorId;
   if (!_state.visitorId) return;
+  // A new record after an erasure gets its links back.
+  section.querySelector(".cc-rights-actions").hidden = false;
+  section.querySelector('[role="status"]').textContent = "";
   section.querySelector('[data-role="export"]').href = _visitorUrl("/export");
   section.querySelector('[data-role="receipt"]').href = _BASE + "/receipt/" +
     encodeURIComponent(_config.siteKey) + "/" + encodeURIComponent(_state.visitorId) +

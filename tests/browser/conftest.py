@@ -501,3 +501,153 @@ def configured_site(consent_service: ConsentService, host_server: HostSite) -> C
         return site_key
 
     return make
+
+
+# --- visitors from somewhere: a consent service with a GeoIP database behind one proxy --------
+
+
+class RequestLog:
+    """WSGI middleware that remembers every request the service receives, then passes it on."""
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+        self._seen: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        with self._lock:
+            self._seen.append((environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")))
+        return self.wsgi_app(environ, start_response)
+
+    def requests(self, path_prefix: str = "/", method: str | None = None) -> list[str]:
+        """Paths received so far that start with ``path_prefix`` (and used ``method``)."""
+        with self._lock:
+            return [
+                path
+                for seen_method, path in self._seen
+                if path.startswith(path_prefix) and method in (None, seen_method)
+            ]
+
+
+@dataclass
+class RegionalConsentService(ConsentService):
+    """The consent service reading a City database, trusting one proxy's ``X-Forwarded-For``."""
+
+    log: RequestLog
+
+    def site_api(self, site_key: str) -> str:
+        return f"{self.origin}/api/v1/sites/{site_key}"
+
+    def region_requests(self, site_key: str) -> list[str]:
+        """The ``GET …/region`` requests the service received for this site."""
+        return self.log.requests(f"/api/v1/sites/{site_key}/region", method="GET")
+
+
+@pytest.fixture(scope="session")
+def regional_service(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[RegionalConsentService]:
+    """A second consent service, started as an operator would behind one reverse proxy:
+    ``COOKIECONSENT_GEOIP_DB`` names a real City database (built with mmdb-writer) and
+    ``COOKIECONSENT_TRUST_PROXY=1``. Browsers reach it with ``X-Forwarded-For: <visitor IP>``.
+    """
+    import flask_migrate
+
+    from cookieconsent import create_app
+    from cookieconsent.extensions import db
+    from tests.geodata import build_database
+
+    directory = tmp_path_factory.mktemp("regional-consent-service")
+    geoip = build_database(directory / "GeoIP2-City-Test.mmdb", city=True)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("COOKIECONSENT_SECRET_KEYS", SECRET_KEY)
+        env.setenv("COOKIECONSENT_GEOIP_DB", str(geoip))
+        env.setenv("COOKIECONSENT_TRUST_PROXY", "1")
+        env.delenv("COOKIECONSENT_ENV", raising=False)
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'consent.sqlite3'}",
+                "COOKIECONSENT_SECRET_KEYS": [SECRET_KEY],
+                "SECRET_KEY": SECRET_KEY,
+                "TESTING": True,
+                "RATELIMIT_ENABLED": False,
+            }
+        )
+    with app.app_context():
+        flask_migrate.upgrade()
+    log = RequestLog(app)
+    server = BackgroundServer(log, name="regional-consent-service")
+    try:
+        yield RegionalConsentService(app=app, server=server, log=log)
+    finally:
+        server.stop()
+        with app.app_context():
+            db.engine.dispose()
+            app.extensions["cookieconsent.geo"].close()
+
+
+def visitor_from(
+    new_context: Callable[..., Any], service: ConsentService, ip: str, **options: Any
+) -> Any:
+    """A fresh browser context whose requests to ``service`` arrive as if from ``ip``.
+
+    The header is added as the trusted proxy would add it, after the browser's CORS checks:
+    as a request header of the page (``extra_http_headers``) it would make every API call a
+    preflighted one, which the service rightly refuses. Routing turns the context's HTTP cache
+    off, as Playwright does for any routed context.
+    """
+    context = new_context(**options)
+
+    def through_proxy(route: Any) -> None:
+        route.continue_(headers={**route.request.headers, "x-forwarded-for": ip})
+
+    context.route(f"{service.origin}/**", through_proxy)
+    return context
+
+
+@pytest.fixture
+def regional_site(
+    regional_service: RegionalConsentService, host_server: HostSite
+) -> Callable[..., tuple[str, str]]:
+    """Make a site on the regional service for the host origin; returns (site key, API token).
+
+    ``config`` is a body for ``PATCH …/config``; ``options`` go to ``create_site``.
+    """
+
+    def make(config: dict[str, Any] | None = None, **options: Any) -> tuple[str, str]:
+        domains = [host_server.origin.removeprefix("http://")]
+        site_key, api_token = create_site_with_token(regional_service, domains, **options)
+        if config:
+            patch_site_config(regional_service, site_key, api_token, config)
+        return site_key, api_token
+
+    return make
+
+
+def api_call(
+    url: str,
+    *,
+    method: str = "GET",
+    body: Any = None,
+    api_token: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], Any]:
+    """One request to the consent service as a server (no Origin); returns status, headers, JSON."""
+    all_headers = dict(headers or {})
+    if api_token:
+        all_headers["Authorization"] = f"Bearer {api_token}"
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode("utf-8")
+        all_headers["Content-Type"] = "application/json"
+    request = Request(url, data=data, method=method, headers=all_headers)
+    try:
+        with urlopen(request, timeout=10) as response:
+            raw = response.read()
+            status, response_headers = response.status, dict(response.headers)
+    except HTTPError as error:
+        with error:
+            raw = error.read()
+            status, response_headers = error.code, dict(error.headers)
+    content_type = response_headers.get("Content-Type", "")
+    return status, response_headers, json.loads(raw) if "json" in content_type else raw
