@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar
 
 from flask import Response, current_app, g, request
@@ -14,7 +14,7 @@ from itsdangerous import BadSignature
 
 from .errors import fail
 from .extensions import db, limiter
-from .models import ConsentEvent, ConsentState, PolicyVersion, Site, WebhookEndpoint
+from .models import ConsentEvent, PolicyVersion, Site, WebhookEndpoint
 from .schemas import (
     AllowedSchema,
     BatchLookupRequestSchema,
@@ -51,6 +51,7 @@ from .services.network import origin_allowed, truncate_ip
 from .services.policy import PolicyVersionError, publish_policy_version
 from .services.rights import (
     build_receipt,
+    decision_end,
     erase_visitor,
     event_view,
     export_visitor,
@@ -497,12 +498,7 @@ def _receipt_event(raw_id: str) -> tuple[ConsentEvent, datetime | None]:
         event = events[-1]
     else:
         fail(404, "This visitor has made no choice yet.", {"visitor_id": ["No events."]})
-    state = db.session.get(ConsentState, (_site().id, raw_id))
-    expires_at = state.expires_at if state is not None and state.last_event_id == event.id else None
-    if expires_at is None and event.decided:
-        lifetime = _editable_site().consent_lifetime_days
-        expires_at = event.created_at + timedelta(days=lifetime)
-    return event, expires_at
+    return event, decision_end(_editable_site(), event)
 
 
 @blp.route("/sites/<site_key>/receipts/verify", methods=["POST"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import select
@@ -11,9 +10,10 @@ from sqlalchemy import select
 from .errors import problem_response
 from .extensions import db
 from .models import Site
-from .services.rights import build_receipt, visitor_events
+from .services.rights import build_receipt, decision_end, visitor_events
 from .services.signing import InvalidVisitorId, verify_visitor_id
 from .services.sites import bundled_config, find_site, load_site
+from .services.snapshots import ensure_snapshot
 from .services.widget import build_widget, unknown_site_script
 from .texts import BANNER_TEXTS, SUPPORTED_LANGUAGES
 
@@ -30,6 +30,12 @@ def widget(site_key: str) -> Response:
         response = Response(unknown_site_script(site_key), status=404, mimetype="text/javascript")
         response.headers["Cache-Control"] = "no-store"
         return response
+    if site.snapshot_digest not in site.snapshot_ids:
+        # A visitor may choose after the site changed this configuration (the script is cached),
+        # and the proof must still show what they saw: keep it from the moment it is served.
+        site.snapshot_ids[site.snapshot_digest] = ensure_snapshot(
+            site.id, site.snapshot_content, site.snapshot_digest
+        )
     api_base = request.host_url.rstrip("/")
     minify = not current_app.debug
     # Global Privacy Control sent as a header counts even where the page cannot read it.
@@ -119,8 +125,6 @@ def receipt_page(site_key: str, visitor_id: str) -> str | Response:
     language = (request.args.get("lang") or site.default_language).split("-")[0].lower()
     if language not in SUPPORTED_LANGUAGES:
         language = site.default_language
-    lifetime = site.consent_lifetime_days
-    expires_at = event.created_at + timedelta(days=lifetime) if event.decided else None
-    receipt = build_receipt(site, event, visitor_id, language, expires_at)
+    receipt = build_receipt(site, event, visitor_id, language, decision_end(site, event))
     texts = {**BANNER_TEXTS["en"], **BANNER_TEXTS[language], **site.texts.get(language, {})}
     return render_template("receipt.html", receipt=receipt, texts=texts, site=site, lang=language)

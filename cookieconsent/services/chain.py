@@ -20,6 +20,8 @@ from ..extensions import db
 from ..models import ChainHead, ConsentEvent
 
 GENESIS = "0" * 64
+# Erasure gives a visitor's events this prefix and a random token instead of the visitor ID.
+ERASED_PREFIX = "erased-"
 _CHAIN_SALT = b"cookieconsent.consent-chain"
 
 
@@ -173,10 +175,15 @@ def verify_chain(site_id: int, secret_keys: Sequence[str], batch: int = 1000) ->
             last_id = event.id
             if event.purged_at is None:
                 _check_event(event, previous_mac, keys, report)
+            elif not _is_tombstone(event):
+                # Otherwise marking an event purged would hide any edit from the check.
+                report.problems.append(f"event {sequence} is marked purged but keeps its content")
             previous_mac = event.mac or ""
             expected += 1
         after = events[-1].sequence or after
-        db.session.expunge_all()
+        # Only this walk's rows leave the session; the caller's objects stay attached.
+        for event in events:
+            db.session.expunge(event)
     if expected - 1 != head.sequence:
         if expected - 1 < head.sequence:
             report.problems.append(
@@ -201,10 +208,35 @@ def _check_event(
             f"event {sequence} was sealed with key {event.key_id!r}, which is no longer configured"
         )
         return
-    if event.erased_at is None and event.personal_digest != personal_digest(key, event):
-        report.problems.append(f"event {sequence} has edited personal fields")
+    if event.erased_at is None:
+        if event.personal_digest != personal_digest(key, event):
+            report.problems.append(f"event {sequence} has edited personal fields")
+    elif not _is_erased(event):
+        # Erasure is not sealed, so an erased event may hold nothing that links it to anyone.
+        report.problems.append(f"event {sequence} is marked erased but has personal fields")
     if not hmac.compare_digest(compute_mac(key, previous_mac, event), event.mac or ""):
         report.problems.append(f"event {sequence} was edited, inserted or moved")
+
+
+def _is_erased(event: ConsentEvent) -> bool:
+    return (
+        event.visitor_id.startswith(ERASED_PREFIX)
+        and event.url is None
+        and event.user_agent is None
+        and event.ip_prefix is None
+    )
+
+
+def _is_tombstone(event: ConsentEvent) -> bool:
+    return (
+        event.visitor_id == ""
+        and not event.categories
+        and not event.services
+        and event.url is None
+        and event.user_agent is None
+        and event.ip_prefix is None
+        and event.language is None
+    )
 
 
 def legacy_events(site_id: int) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from itsdangerous import URLSafeSerializer
@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 from ..extensions import db
 from ..models import ConfigSnapshot, ConsentEvent, ConsentState, Site, WebhookDelivery, utcnow
 from ..texts import BANNER_TEXTS, CATEGORY_TEXTS
+from .chain import ERASED_PREFIX
 from .snapshots import load_snapshot
 
 RECEIPT_SALT = "cookieconsent.receipt"
@@ -97,7 +98,7 @@ def erase_visitor(site: Site, raw_id: str) -> int:
         return 0
     ids = [event.id for event in events]
     # A fresh random token keeps the erased events of one visitor together, and no more.
-    anonymous = "erased-" + secrets.token_urlsafe(12)
+    anonymous = ERASED_PREFIX + secrets.token_urlsafe(12)
     db.session.execute(
         delete(ConsentState).where(
             ConsentState.site_id == site.id, ConsentState.visitor_id == raw_id
@@ -111,6 +112,19 @@ def erase_visitor(site: Site, raw_id: str) -> int:
     )
     db.session.commit()
     return len(ids)
+
+
+def decision_end(site: Site, event: ConsentEvent) -> datetime | None:
+    """When an event's decision ends: as stored while current, else its lifetime from then."""
+    if not event.decided:
+        return None
+    state = db.session.get(ConsentState, (site.id, event.visitor_id))
+    if state is not None and state.last_event_id == event.id and state.expires_at is not None:
+        # An opt-out keeps the end of the decision it narrowed.
+        return state.expires_at
+    refused = not any(allowed for name, allowed in event.categories.items() if name != "essential")
+    days = site.refusal_lifetime_days if refused else site.consent_lifetime_days
+    return event.created_at + timedelta(days=days)
 
 
 def _purposes(site: Site, event: ConsentEvent, language: str) -> list[dict[str, Any]]:
