@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from .models import iso_utc
 from .services.consent import ACTIONS
 from .services.jurisdictions import MODES
 from .services.policy import major as policy_major
@@ -22,10 +23,7 @@ class UTCTimestamp(fields.Field[datetime]):
     """An aware datetime written as ISO 8601 in UTC with a ``Z``, to the millisecond."""
 
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        if value is None:
-            return None
-        text = value.astimezone(UTC).isoformat(timespec="milliseconds")
-        return text.replace("+00:00", "Z")
+        return iso_utc(value)
 
 
 class HttpUrl(fields.String):

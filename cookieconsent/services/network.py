@@ -7,6 +7,8 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from .geo import normalize_address
+
 # host, or host:port, or *.host; hosts are DNS names, IPv4 or [IPv6].
 _DOMAIN = re.compile(
     r"^(?P<wild>\*\.)?(?P<host>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -16,16 +18,11 @@ _DOMAIN = re.compile(
 
 def truncate_ip(address: str | None) -> str | None:
     """Keep only the network part of an address: /24 for IPv4, /48 for IPv6."""
-    if not address:
+    normalized = normalize_address(address)
+    if normalized is None:
         return None
-    try:
-        ip = ipaddress.ip_address(address.strip())
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+    prefix = 24 if ":" not in normalized else 48
+    return str(ipaddress.ip_network(f"{normalized}/{prefix}", strict=False))
 
 
 def normalize_domain(value: str) -> str:

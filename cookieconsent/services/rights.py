@@ -14,20 +14,21 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import delete, select, update
 
 from ..extensions import db
-from ..models import ConfigSnapshot, ConsentEvent, ConsentState, Site, WebhookDelivery, utcnow
+from ..models import (
+    ConfigSnapshot,
+    ConsentEvent,
+    ConsentState,
+    Site,
+    WebhookDelivery,
+    iso_utc,
+    utcnow,
+)
 from ..texts import BANNER_TEXTS, CATEGORY_TEXTS
 from .chain import ERASED_PREFIX
 from .snapshots import load_snapshot
 
 RECEIPT_SALT = "cookieconsent.receipt"
 RECEIPT_SCHEMA = "ISO/IEC TS 27560:2023 consent record information structure (subset)"
-
-
-def format_time(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a ``Z``, to the millisecond."""
-    if moment is None:
-        return None
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def visitor_events(site_id: int, raw_id: str) -> list[ConsentEvent]:
@@ -55,7 +56,7 @@ def event_view(event: ConsentEvent, *, personal: bool) -> dict[str, Any]:
         "region": event.region,
         "mode": event.mode,
         "gpc": event.gpc,
-        "recorded_at": format_time(event.created_at),
+        "recorded_at": iso_utc(event.created_at),
     }
     if personal:
         view |= {"url": event.url, "user_agent": event.user_agent, "ip_prefix": event.ip_prefix}
@@ -68,7 +69,7 @@ def export_visitor(site: Site, raw_id: str, signed_id: str) -> dict[str, Any]:
     return {
         "site": {"name": site.name, "site_key": site.site_key, "policy_url": site.policy_url},
         "visitor_id": signed_id,
-        "exported_at": format_time(utcnow()),
+        "exported_at": iso_utc(utcnow()),
         "current": None
         if state is None
         else {
@@ -76,8 +77,8 @@ def export_visitor(site: Site, raw_id: str, signed_id: str) -> dict[str, Any]:
             "categories": state.categories,
             "services": state.services,
             "policy_version": state.policy_version,
-            "decided_at": format_time(state.decided_at),
-            "expires_at": format_time(state.expires_at),
+            "decided_at": iso_utc(state.decided_at),
+            "expires_at": iso_utc(state.expires_at),
         },
         "events": [event_view(event, personal=True) for event in visitor_events(site.id, raw_id)],
         "notes": (
@@ -180,14 +181,14 @@ def build_receipt(
         },
         "event": {
             "type": event.action,
-            "time": format_time(event.created_at),
+            "time": iso_utc(event.created_at),
             "source": event.source,
             "jurisdiction": event.region,
             "regime": event.mode,
             "global_privacy_control": event.gpc,
         },
         "purposes": _purposes(site, event, language),
-        "valid_until": format_time(expires_at) if event.decided else None,
+        "valid_until": iso_utc(expires_at) if event.decided else None,
         "withdrawal": {
             "how": "Cookie settings on the site, or the withdraw call of the API",
             "explanation": (BANNER_TEXTS.get(language) or BANNER_TEXTS["en"])["receipt_withdrawal"]

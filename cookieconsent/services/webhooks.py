@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 
 from ..extensions import db
-from ..models import WebhookDelivery, WebhookEndpoint, utcnow
+from ..models import WebhookDelivery, WebhookEndpoint, iso_utc, utcnow
 
 if TYPE_CHECKING:
     from ..models import ConsentEvent, Site
@@ -43,11 +43,6 @@ class WebhookError(ValueError):
     """A webhook registration was refused."""
 
 
-def format_time(moment: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z``, to the millisecond."""
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def event_payload(site_key: str, signed_visitor_id: str, event: ConsentEvent) -> dict[str, Any]:
     """The JSON body announcing one recorded event."""
     return {
@@ -62,7 +57,7 @@ def event_payload(site_key: str, signed_visitor_id: str, event: ConsentEvent) ->
         "services": event.services,
         "policy_version": event.policy_version,
         "gpc": event.gpc,
-        "occurred_at": format_time(event.created_at),
+        "occurred_at": iso_utc(event.created_at),
     }
 
 
