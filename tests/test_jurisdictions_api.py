@@ -340,6 +340,48 @@ def test_choice_records_the_region_and_its_regime(city_app: Flask, sites: SiteFa
     assert body["decided"] is True
 
 
+@pytest.mark.parametrize(
+    ("address", "mode", "analytics"),
+    [(CALIFORNIA_IP, "opt-out", True), (VIETNAM_IP, "opt-in", False)],
+)
+def test_an_opt_out_leaves_what_the_regime_allows(
+    city_app: Flask, sites: SiteFactory, address: str, mode: str, analytics: bool
+) -> None:
+    """Do Not Sell in California refuses marketing only; in Vietnam nothing was ever allowed."""
+    site = sites()
+    client = city_app.test_client()
+    response = client.post(
+        f"/api/v1/sites/{site.site_key}/consents",
+        json={"action": "opt_out"},
+        headers={"Origin": SHOP_ORIGIN, "X-Forwarded-For": address},
+    )
+    assert response.status_code == 201, response.get_json()
+    visitor_id = response.get_json()["visitor_id"]
+    url = f"/api/v1/sites/{site.site_key}/consents/{visitor_id}"
+    body = client.get(url).get_json()
+    assert body["decided"] is False
+    assert body["mode"] == mode
+    assert body["categories"] == {"essential": True, "analytics": analytics, "marketing": False}
+    assert body["google_consent_mode"]["analytics_storage"] == (
+        "granted" if analytics else "denied"
+    )
+    assert body["google_consent_mode"]["ad_storage"] == "denied"
+    assert client.get(f"{url}/allowed/analytics").get_json() == {"allowed": analytics}
+    assert client.get(f"{url}/allowed/marketing").get_json() == {"allowed": False}
+
+    # Withdrawing afterwards still leaves every non-essential category refused.
+    client.post(
+        f"/api/v1/sites/{site.site_key}/consents",
+        json={"action": "withdraw", "visitor_id": visitor_id},
+        headers={"Origin": SHOP_ORIGIN, "X-Forwarded-For": address},
+    )
+    assert client.get(url).get_json()["categories"] == {
+        "essential": True,
+        "analytics": False,
+        "marketing": False,
+    }
+
+
 def test_later_choice_from_elsewhere_updates_the_region(
     city_app: Flask, sites: SiteFactory
 ) -> None:

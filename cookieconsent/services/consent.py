@@ -23,6 +23,8 @@ ACTIONS = ("accept_all", "reject_all", "save", "withdraw", "opt_out")
 SOURCES = ("banner", "api", "gpc")
 # What an opt-out of "sale or sharing" (Global Privacy Control, a Do Not Sell link) refuses.
 OPT_OUT_CATEGORIES = frozenset({"marketing"})
+# Regimes where tracking is allowed until the visitor opts out.
+OPT_OUT_MODES = frozenset({"opt-out", "notice"})
 
 # Google Consent Mode v2 signals and the category that grants each.
 GOOGLE_CONSENT_SIGNALS: dict[str, str] = {
@@ -194,15 +196,18 @@ def _decision_from_state(
         and (state.expires_at is None or state.expires_at > now)
         and major(state.policy_version) >= major(site.policy_version)
     )
+    # An opt-out where tracking needs no prior consent leaves the rest allowed: the lookup says
+    # what may fire, and `mode` says why.
+    effective = decided or (not state.decided and state.mode in OPT_OUT_MODES)
     return Decision(
         visitor_id=signed_id,
         decided=decided,
-        categories=_current_values(site.category_names, state.categories, decided, "essential"),
+        categories=_current_values(site.category_names, state.categories, effective, "essential"),
         policy_version=state.policy_version,
         decided_at=state.decided_at if decided else None,
         expires_at=state.expires_at if decided else None,
         gpc=state.gpc,
-        services=_current_values(service_names, state.services, decided),
+        services=_current_values(service_names, state.services, effective),
         recorded_at=state.updated_at,
         region=state.region,
         mode=state.mode,
@@ -210,12 +215,21 @@ def _decision_from_state(
 
 
 def _opt_out(
-    site: SiteProfile, state: ConsentState | None, now: datetime
+    site: SiteProfile, state: ConsentState | None, now: datetime, mode: str | None
 ) -> tuple[bool, dict[str, bool], dict[str, bool], datetime | None, datetime | None]:
-    """An opt-out keeps whatever was decided and refuses sale and sharing on top."""
+    """An opt-out keeps whatever was decided and refuses sale and sharing on top.
+
+    Without a decision, what stays allowed depends on the regime: nothing where consent comes
+    first, everything but sale and sharing where tracking is allowed until an opt-out.
+    """
     if state is None or not state.decided or (state.expires_at and state.expires_at <= now):
-        categories = _current_values(site.category_names, {}, False, "essential")
-        return False, categories, {name: False for name, _ in site.services}, None, None
+        allowed = mode in OPT_OUT_MODES
+        categories = {
+            name: name == "essential" or (allowed and name not in OPT_OUT_CATEGORIES)
+            for name in site.category_names
+        }
+        services = {name: categories[category] for name, category in site.services}
+        return False, categories, services, None, None
     categories = {
         name: value and name not in OPT_OUT_CATEGORIES
         for name, value in _current_values(
@@ -291,7 +305,7 @@ def record_consent(
     sequence, previous_mac = reserve_position(site.id)
     state = db.session.get(ConsentState, (site.id, raw_id), with_for_update=True)
     if action == "opt_out":
-        decided, values, service_values, decided_at, expires_at = _opt_out(site, state, now)
+        decided, values, service_values, decided_at, expires_at = _opt_out(site, state, now, mode)
         gpc = gpc or source == "gpc"
         if decided and state is not None:
             # The decision it keeps was made under its own policy version.
