@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, errors
 from .config import DEFAULT_INSTANCE_PATH, PROJECT_ROOT, load_config
 from .extensions import db, limiter, migrate
-from .services import geo
+from .services import cache, geo
 from .services.sites import SiteCache
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     geo.init_app(app)
+    cache.init_app(app)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

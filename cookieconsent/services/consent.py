@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ConsentEvent, ConsentState, WebhookDelivery, WebhookEndpoint, utcnow
+from .cache import state_cache
 from .chain import reserve_position, seal
 from .policy import major
 from .signing import InvalidVisitorId, mint_visitor_id, sign_visitor_id, verify_visitor_id
@@ -375,6 +376,9 @@ def record_consent(
                 )
             )
     db.session.commit()
+    cache = state_cache()
+    if cache:
+        cache.forget(site.id, raw_id)
     return _decision_from_state(site, signed_id, state, now)
 
 
@@ -399,7 +403,12 @@ def lookup_consent(
 ) -> Decision:
     """The visitor's decision now; raises :class:`~.signing.InvalidVisitorId` for a bad ID."""
     raw_id = verify_visitor_id(secret_keys, site.site_key, visitor_id)
-    state = db.session.get(ConsentState, (site.id, raw_id))
+    cache = state_cache()
+    found, state = cache.get(site.id, raw_id) if cache else (False, None)
+    if not found:
+        state = db.session.get(ConsentState, (site.id, raw_id))
+        if cache:
+            cache.put(site.id, raw_id, state)
     return _decision_from_state(site, visitor_id, state, now or utcnow())
 
 

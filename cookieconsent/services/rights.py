@@ -24,6 +24,7 @@ from ..models import (
     utcnow,
 )
 from ..texts import BANNER_TEXTS, CATEGORY_TEXTS
+from .cache import state_cache
 from .chain import ERASED_PREFIX
 from .snapshots import load_snapshot
 
@@ -112,6 +113,9 @@ def erase_visitor(site: Site, raw_id: str) -> int:
         .values(visitor_id=anonymous, url=None, user_agent=None, ip_prefix=None, erased_at=utcnow())
     )
     db.session.commit()
+    cache = state_cache()
+    if cache:
+        cache.forget(site.id, raw_id)
     return len(ids)
 
 
