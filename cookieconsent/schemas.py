@@ -26,6 +26,15 @@ class UTCTimestamp(fields.Field[datetime]):
         return iso_utc(value)
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: "yes", 1 or "on" are mistakes, not answers."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class HttpUrl(fields.String):
     """A page address: http or https, at most 2048 characters."""
 
@@ -83,7 +92,7 @@ class ConsentWriteSchema(Schema):
         validate=validate.Regexp(r"^[0-9a-f]{64}$", error="Not a configuration digest."),
         metadata={"description": "Digest of the configuration the banner showed (widget sets it)."},
     )
-    gpc = fields.Boolean(
+    gpc = StrictBoolean(
         load_default=False,
         metadata={"description": "The browser reported navigator.globalPrivacyControl."},
     )
@@ -204,7 +213,9 @@ class CookieConfigSchema(Schema):
     domain = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(min=1, max=253)
     )
-    lifetime_days = fields.Integer(required=True, validate=validate.Range(min=0, max=3650))
+    lifetime_days = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=3650)
+    )
     description = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=500)
     )
@@ -226,8 +237,8 @@ class ServiceConfigSchema(Schema):
 class ConsentModeConfigSchema(Schema):
     """Google Consent Mode options sent with the default."""
 
-    ads_data_redaction = fields.Boolean()
-    url_passthrough = fields.Boolean()
+    ads_data_redaction = StrictBoolean()
+    url_passthrough = StrictBoolean()
 
 
 class SiteConfigSchema(Schema):
@@ -239,12 +250,14 @@ class SiteConfigSchema(Schema):
     default_language = fields.String(validate=LANGUAGE_KEY)
     # 13 months at most, as regulators expect; "never" is no lifetime.
     consent_lifetime_days = fields.Integer(
+        strict=True,
         validate=validate.Range(min=1, max=MAX_LIFETIME_DAYS, error=LIFETIME_ERROR)
     )
     refusal_lifetime_days = fields.Integer(
+        strict=True,
         validate=validate.Range(min=1, max=MAX_LIFETIME_DAYS, error=LIFETIME_ERROR)
     )
-    retention_days = fields.Integer(validate=validate.Range(min=30, max=3650))
+    retention_days = fields.Integer(strict=True, validate=validate.Range(min=30, max=3650))
     languages = fields.List(
         fields.String(validate=validate.OneOf(SUPPORTED_LANGUAGES)),
         validate=validate.Length(min=1, max=len(SUPPORTED_LANGUAGES)),

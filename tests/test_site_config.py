@@ -576,3 +576,22 @@ def test_cli_show_prints_the_configuration(
     assert shown["services"][0]["cookies"][1]["name"] == "_ga_"
     missing = runner.invoke(args=["sites", "show", "--", "nosuchsite1"])
     assert missing.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"consent_lifetime_days": "182"},
+        {"retention_days": 30.5},
+        {"consent_mode": {"ads_data_redaction": "yes"}},
+        {"consent_mode": {"url_passthrough": 1}},
+    ],
+)
+def test_numbers_and_switches_must_be_json_numbers_and_booleans(
+    client: FlaskClient, make_site: SiteFactory, site: Site, body: dict[str, Any]
+) -> None:
+    before = client.get(config_url(site), headers=bearer(make_site, site)).get_json()
+    response = client.patch(config_url(site), json=body, headers=bearer(make_site, site))
+    assert response.status_code == 422
+    assert any(field.startswith(next(iter(body))) for field in response.get_json()["errors"])
+    assert client.get(config_url(site), headers=bearer(make_site, site)).get_json() == before
