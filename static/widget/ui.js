@@ -259,6 +259,8 @@ function _yourData() {
           section.hidden = false;
           section.querySelector(".cc-rights-actions").hidden = true;
           status.textContent = _texts.erased;
+          // The focused control just disappeared; the dialog keeps the keyboard.
+          _dialog.focus();
         }, function () { status.textContent = _texts.error; });
       })
     ]),

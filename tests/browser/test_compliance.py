@@ -694,6 +694,8 @@ def test_the_visitor_sees_exports_gets_a_receipt_and_erases_their_record(
     for role in ("history", "export", "receipt", "erase"):
         expect(your_data.locator(f'[data-role="{role}"]')).to_be_hidden()
     assert confirmations == [EN["erase_confirm"]]
+    # The erase button is gone; focus stays in the dialog rather than falling to the page.
+    assert page.evaluate("document.querySelector('.cc-prefs') === document.activeElement")
     state = widget_state(page)
     assert (state["decided"], state["visitorId"]) == (False, None)
     assert history(consent_service, site_key, visitor_id) == []
