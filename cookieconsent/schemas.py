@@ -15,6 +15,7 @@ from .texts import SUPPORTED_LANGUAGES
 
 MAX_LIFETIME_DAYS = 395
 LIFETIME_ERROR = "Between 1 and 395 days (13 months); a choice cannot be kept forever."
+LIFETIME = validate.Range(min=1, max=MAX_LIFETIME_DAYS, error=LIFETIME_ERROR)
 
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$"
 
@@ -249,14 +250,8 @@ class SiteConfigSchema(Schema):
     policy_url = HttpUrl(allow_none=True)
     default_language = fields.String(validate=LANGUAGE_KEY)
     # 13 months at most, as regulators expect; "never" is no lifetime.
-    consent_lifetime_days = fields.Integer(
-        strict=True,
-        validate=validate.Range(min=1, max=MAX_LIFETIME_DAYS, error=LIFETIME_ERROR)
-    )
-    refusal_lifetime_days = fields.Integer(
-        strict=True,
-        validate=validate.Range(min=1, max=MAX_LIFETIME_DAYS, error=LIFETIME_ERROR)
-    )
+    consent_lifetime_days = fields.Integer(strict=True, validate=LIFETIME)
+    refusal_lifetime_days = fields.Integer(strict=True, validate=LIFETIME)
     retention_days = fields.Integer(strict=True, validate=validate.Range(min=30, max=3650))
     languages = fields.List(
         fields.String(validate=validate.OneOf(SUPPORTED_LANGUAGES)),

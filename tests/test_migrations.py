@@ -1,0 +1,89 @@
+"""Migrations upgrade a database that already holds data, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
+
+from cookieconsent import create_app
+from cookieconsent.extensions import db
+
+from .conftest import IN_CI, POSTGRES_ADMIN_URL, _config, _postgres_available
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
+        return
+    problem = _postgres_available()
+    if problem is not None:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is not reachable: {problem} (CI=true)")
+        pytest.skip(f"PostgreSQL is not reachable: {problem}")
+    name = f"cookieconsent_migrate_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_upgrade_keeps_existing_sites_and_gives_them_a_chain(empty_database: str) -> None:
+    app = create_app(_config(empty_database))
+    with app.app_context():
+        try:
+            upgrade(revision="0001")
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO sites (site_key, name, domains, api_token_hash, default_language,"
+                    " policy_url, policy_version, consent_lifetime_days, texts, created_at,"
+                    " updated_at) VALUES ('oldsite01', 'Old', :domains, 'h', 'vi',"
+                    " NULL, '1.0', 182, '{}', :now, :now)"
+                ),
+                {"now": "2026-01-01 00:00:00+00:00", "domains": '["old.example"]'},
+            )
+            db.session.commit()
+            upgrade()
+            row = db.session.execute(
+                sa.text(
+                    "SELECT s.languages, s.jurisdiction_rules, s.retention_days,"
+                    " s.ads_data_redaction, h.sequence, h.mac FROM sites s"
+                    " JOIN chain_heads h ON h.site_id = s.id WHERE s.site_key = 'oldsite01'"
+                )
+            ).one()
+            languages, rules, retention, redaction, sequence, mac = row
+            # SQLite hands JSON back as text, PostgreSQL as objects.
+            assert (
+                json.loads(languages)
+                if isinstance(languages, str)
+                else languages
+                == [
+                    "vi",
+                    "en",
+                ]
+            )
+            assert (json.loads(rules) if isinstance(rules, str) else rules) == {}
+            assert retention == 365
+            assert not redaction
+            assert (sequence, mac) == (0, "0" * 64)
+            # And back down, for an operator who must roll back; the read above ends first, or
+            # PostgreSQL would make the DROP wait on this session's locks.
+            db.session.rollback()
+            downgrade(revision="0001")
+            tables = sa.inspect(db.engine).get_table_names()
+            assert "chain_heads" not in tables and "services" not in tables
+            assert db.session.execute(sa.text("SELECT count(*) FROM sites")).scalar_one() == 1
+        finally:
+            db.session.remove()
+            db.engine.dispose()
