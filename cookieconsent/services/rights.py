@@ -26,7 +26,6 @@ from ..models import (
 from ..texts import BANNER_TEXTS, CATEGORY_TEXTS
 from .cache import state_cache
 from .chain import ERASED_PREFIX
-from .snapshots import load_snapshot
 
 RECEIPT_SALT = "cookieconsent.receipt"
 RECEIPT_SCHEMA = "ISO/IEC TS 27560:2023 consent record information structure (subset)"
@@ -165,11 +164,12 @@ def build_receipt(
     site: Site, event: ConsentEvent, signed_id: str, language: str, expires_at: datetime | None
 ) -> dict[str, Any]:
     """A consent record after ISO/IEC TS 27560's fields, where they apply."""
-    snapshot = load_snapshot(event.snapshot_id) if event.snapshot_id else None
+    stored = db.session.get(ConfigSnapshot, event.snapshot_id) if event.snapshot_id else None
     # The texts shown are long; the receipt names the snapshot and its categories.
-    if snapshot is not None:
-        widget = snapshot.get("widget", {})
-        snapshot = {"categories": widget.get("categories"), "services": widget.get("services")}
+    shown = None
+    if stored is not None:
+        widget = stored.content.get("widget", {})
+        shown = {"categories": widget.get("categories"), "services": widget.get("services")}
     return {
         "schema": RECEIPT_SCHEMA,
         "record_id": f"{site.site_key}:{event.sequence or event.id}",
@@ -180,8 +180,8 @@ def build_receipt(
             "policy_url": site.policy_url,
             "policy_version": event.policy_version,
             "language": event.language,
-            "shown_configuration_digest": _digest_of(event.snapshot_id),
-            "shown_configuration": snapshot,
+            "shown_configuration_digest": stored.digest if stored else None,
+            "shown_configuration": shown,
         },
         "event": {
             "type": event.action,
@@ -201,13 +201,6 @@ def build_receipt(
         },
         "integrity": {"chain_sequence": event.sequence, "mac": event.mac},
     }
-
-
-def _digest_of(snapshot_id: int | None) -> str | None:
-    if snapshot_id is None:
-        return None
-    snapshot = db.session.get(ConfigSnapshot, snapshot_id)
-    return snapshot.digest if snapshot else None
 
 
 def sign_receipt(secret_keys: Sequence[str], receipt: dict[str, Any]) -> str:

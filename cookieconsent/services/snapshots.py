@@ -47,9 +47,3 @@ def ensure_snapshot(site_id: int, content: Mapping[str, Any], digest: str | None
             raise
         return found
     return snapshot.id
-
-
-def load_snapshot(snapshot_id: int) -> dict[str, Any] | None:
-    """A snapshot's content."""
-    snapshot = db.session.get(ConfigSnapshot, snapshot_id)
-    return dict(snapshot.content) if snapshot is not None else None
