@@ -89,6 +89,10 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
     refusal_lifetime_days: Mapped[int] = mapped_column(Integer, default=182)
     # Events are kept this long after they stop being the visitor's current decision.
     retention_days: Mapped[int] = mapped_column(Integer, default=365)
+    # Where the widget sets its own cookie, so that it is shared across subdomains; None: the host.
+    cookie_domain: Mapped[str | None] = mapped_column(String(253), nullable=True)
+    # How long a gated external script may hold back the gated scripts after it.
+    script_timeout_ms: Mapped[int] = mapped_column(Integer, default=10000)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -185,6 +189,8 @@ class ConsentEvent(db.Model):  # type: ignore[name-defined,misc]
     gpc: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(16), default="banner")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # When the visitor clicked, as the widget reports it; a queued choice is sent later.
+    chosen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # What the visitor was shown, and under which regime.
     snapshot_id: Mapped[int | None] = mapped_column(
         ForeignKey("config_snapshots.id"), nullable=True
@@ -280,3 +286,19 @@ class ChainHead(db.Model):  # type: ignore[name-defined,misc]
     mac: Mapped[str] = mapped_column(String(64))
     checkpoint_sequence: Mapped[int] = mapped_column(EventKey, default=0)
     checkpoint_mac: Mapped[str] = mapped_column(String(64))
+
+
+class IdempotencyKey(db.Model):  # type: ignore[name-defined,misc]
+    """A consent write's ``Idempotency-Key`` and the answer it got, kept to answer a repeat."""
+
+    __tablename__ = "idempotency_keys"
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # SHA-256 of the request body's JSON, canonical: a repeat must send the same body.
+    request_digest: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from cookieconsent import create_app
@@ -77,6 +79,10 @@ def test_upgrade_keeps_existing_sites_and_gives_them_a_chain(empty_database: str
             assert retention == 365
             assert not redaction
             assert (sequence, mac) == (0, "0" * 64)
+            cookie_domain, timeout = db.session.execute(
+                sa.text("SELECT cookie_domain, script_timeout_ms FROM sites")
+            ).one()
+            assert (cookie_domain, timeout) == (None, 10000)
             # And back down, for an operator who must roll back; the read above ends first, or
             # PostgreSQL would make the DROP wait on this session's locks.
             db.session.rollback()
@@ -84,6 +90,61 @@ def test_upgrade_keeps_existing_sites_and_gives_them_a_chain(empty_database: str
             tables = sa.inspect(db.engine).get_table_names()
             assert "chain_heads" not in tables and "services" not in tables
             assert db.session.execute(sa.text("SELECT count(*) FROM sites")).scalar_one() == 1
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_models_match_the_migrations(empty_database: str) -> None:
+    """What ``flask db check`` asks: the migrated schema is the one the models describe."""
+    app = create_app(_config(empty_database))
+    with app.app_context():
+        try:
+            upgrade()
+            with db.engine.connect() as connection:
+                context = MigrationContext.configure(connection, opts={"compare_type": True})
+                assert compare_metadata(context, db.metadata) == []
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_0004_rolls_back_with_its_data(empty_database: str) -> None:
+    app = create_app(_config(empty_database))
+    with app.app_context():
+        try:
+            upgrade()
+            site_id = db.session.execute(
+                sa.text(
+                    "INSERT INTO sites (site_key, name, domains, api_token_hash, default_language,"
+                    " policy_version, consent_lifetime_days, texts, ads_data_redaction,"
+                    " url_passthrough, languages, jurisdiction_rules, refusal_lifetime_days,"
+                    " retention_days, cookie_domain, created_at, updated_at) VALUES ('site0004',"
+                    " 'S', '[]', 'h', 'vi', '1.0', 182, '{}', false, false, '[]', '{}', 182, 365,"
+                    " 'example.test', :now, :now) RETURNING id"
+                ),
+                {"now": "2026-01-01 00:00:00+00:00"},
+            ).scalar_one()
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO idempotency_keys (site_id, key, request_digest, status_code,"
+                    " response, created_at) VALUES (:site, 'k', :digest, 201, '{}', :now)"
+                ),
+                {"site": site_id, "digest": "0" * 64, "now": "2026-01-01 00:00:00+00:00"},
+            )
+            db.session.commit()
+            downgrade(revision="0003")
+            inspector = sa.inspect(db.engine)
+            assert "idempotency_keys" not in inspector.get_table_names()
+            assert "cookie_domain" not in {c["name"] for c in inspector.get_columns("sites")}
+            assert "chosen_at" not in {c["name"] for c in inspector.get_columns("consent_events")}
+            assert db.session.execute(sa.text("SELECT count(*) FROM sites")).scalar_one() == 1
+            db.session.rollback()
+            upgrade()
+            assert (
+                db.session.execute(sa.text("SELECT script_timeout_ms FROM sites")).scalar_one()
+                == 10000
+            )
         finally:
             db.session.remove()
             db.engine.dispose()
