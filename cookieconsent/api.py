@@ -242,6 +242,7 @@ class Consents(MethodView):
                 region=where.region.code if where.region else None,
                 mode=where.mode,
                 config_digest=payload["config_digest"],
+                chosen_at=payload["chosen_at"],
                 gpc=gpc,
                 source=payload["source"] or ("banner" if request.headers.get("Origin") else "api"),
             )

@@ -36,6 +36,17 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class AwareUTCDateTime(fields.AwareDateTime):
+    """ISO 8601 with a time zone, turned into UTC; a moment UTC cannot hold is refused."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("Out of range.") from None
+
+
 class HttpUrl(fields.String):
     """A page address: http or https, at most 2048 characters."""
 
@@ -96,6 +107,14 @@ class ConsentWriteSchema(Schema):
     gpc = StrictBoolean(
         load_default=False,
         metadata={"description": "The browser reported navigator.globalPrivacyControl."},
+    )
+    chosen_at = AwareUTCDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "When the visitor clicked, as the widget reports it (ISO 8601 with a "
+            "time zone); recorded as sent, beside the server's own time."
+        },
     )
 
 

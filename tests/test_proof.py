@@ -25,7 +25,7 @@ from cookieconsent.models import (
     Site,
     WebhookDelivery,
 )
-from cookieconsent.services.chain import chain_keys
+from cookieconsent.services.chain import chain_keys, compute_mac, event_content, verify_chain
 from cookieconsent.services.consent import Decision, record_consent
 from cookieconsent.services.jurisdictions import effective_rules
 from cookieconsent.services.sites import SiteProfile
@@ -220,7 +220,7 @@ def chain(client: FlaskClient, site: Site) -> dict[str, str]:
     a = post_choice(client, site, {"action": "accept_all"})["visitor_id"]
     post_choice(client, site, {"action": "reject_all"})
     post_choice(client, site, {"action": "reject_all", "visitor_id": a})
-    post_choice(client, site, {"action": "accept_all"})
+    post_choice(client, site, {"action": "accept_all", "chosen_at": "2026-11-29T10:00:00.123Z"})
     post_choice(client, site, {"action": "withdraw", "visitor_id": a})
     return {"site_key": site.site_key, "visitor": a}
 
@@ -296,6 +296,18 @@ def edit_time(site: Site) -> None:
     set_fields(site, 2, created_at=datetime.now(UTC) - timedelta(days=400))
 
 
+def edit_chosen_at(site: Site) -> None:
+    set_fields(site, 4, chosen_at=datetime(2026, 11, 29, 9, 59, tzinfo=UTC))
+
+
+def add_chosen_at(site: Site) -> None:
+    set_fields(site, 2, chosen_at=datetime(2026, 11, 29, 10, 0, tzinfo=UTC))
+
+
+def drop_chosen_at(site: Site) -> None:
+    set_fields(site, 4, chosen_at=None)
+
+
 def delete_middle(site: Site) -> None:
     delete_event(site, 3)
 
@@ -360,6 +372,9 @@ TAMPERING: list[tuple[Callable[[Site], None], str]] = [
     (edit_categories, "event 2 was edited"),
     (edit_action, "event 3 was edited"),
     (edit_time, "event 2 was edited"),
+    (edit_chosen_at, "event 4 was edited"),
+    (add_chosen_at, "event 2 was edited"),
+    (drop_chosen_at, "event 4 was edited"),
     (delete_middle, "events 3..3 are missing (deleted)"),
     (delete_last, "events 5..5 are missing (deleted from the end)"),
     (insert_at_end, "events after 5 are not in the chain head (inserted)"),
@@ -371,6 +386,52 @@ TAMPERING: list[tuple[Callable[[Site], None], str]] = [
     (fake_erasure, "event 4 is marked erased but has personal fields"),
     (fake_purge, "event 2 is marked purged but keeps its content"),
 ]
+
+
+def test_chosen_at_is_stored_as_reported_and_sealed(client: FlaskClient, site: Site) -> None:
+    # Far from the server's clock, either way: the report is kept as it is, not clamped.
+    reported = ["2026-11-29T17:00:00.123456+07:00", "2099-01-01T00:00:00Z", "1999-12-31T23:59Z"]
+    for chosen_at in reported:
+        post_choice(client, site, {"action": "accept_all", "chosen_at": chosen_at})
+    post_choice(client, site, {"action": "reject_all", "chosen_at": None})
+    recorded = events(site.id)
+    assert [event.chosen_at for event in recorded] == [
+        datetime(2026, 11, 29, 10, 0, 0, 123456, tzinfo=UTC),
+        datetime(2099, 1, 1, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 59, tzinfo=UTC),
+        None,
+    ]
+    assert b'"chosen_at":"2026-11-29T10:00:00.123456+00:00"' in event_content(recorded[0])
+    assert verify_chain(site.id, SECRET_KEYS).ok
+
+
+def test_events_without_chosen_at_keep_the_content_sealed_before_it_existed(
+    client: FlaskClient, site: Site
+) -> None:
+    post_choice(client, site, {"action": "accept_all"})
+    [event] = events(site.id)
+    key = chain_keys(SECRET_KEYS)[-1].key
+    # The content as events were sealed before migration 0004, field for field.
+    before_0004 = {
+        "site_id": event.site_id,
+        "sequence": event.sequence,
+        "action": event.action,
+        "decided": event.decided,
+        "categories": event.categories,
+        "services": event.services,
+        "policy_version": event.policy_version,
+        "language": event.language,
+        "gpc": event.gpc,
+        "source": event.source,
+        "created_at": event.created_at.isoformat(timespec="milliseconds"),
+        "snapshot_id": event.snapshot_id,
+        "region": event.region,
+        "mode": event.mode,
+        "personal_digest": event.personal_digest,
+    }
+    canonical = json.dumps(before_0004, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert event_content(event) == canonical.encode()
+    assert event.mac == compute_mac(key, "0" * 64, event)
 
 
 def test_untouched_chain_verifies(runner: FlaskCliRunner, chain: dict[str, str]) -> None:

@@ -24,6 +24,8 @@ from .conftest import SECRET_KEYS, SiteFactory, table_counts
 SHOP_ORIGIN = "https://shop.example"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
 PAGE = "https://shop.example/gio-hang?email=lan@example.vn#thanh-toan"
+# The click time the widget reports, in the visitor's zone; shown back in UTC.
+CHOSEN_AT = "2026-11-29T17:00:00.123+07:00"
 
 
 def api(site: Site, path: str = "") -> str:
@@ -60,6 +62,7 @@ def visitor(client: FlaskClient, site: Site) -> str:
             "action": "save",
             "visitor_id": visitor_id,
             "categories": {"analytics": True, "marketing": False},
+            "chosen_at": CHOSEN_AT,
         },
     )
     post_choice(client, site, {"action": "withdraw", "visitor_id": visitor_id})
@@ -90,6 +93,7 @@ def test_history_lists_the_visitors_choices_oldest_first(
         {"essential": True, "analytics": False, "marketing": False},
     ]
     assert [event["decided"] for event in events] == [True, True, False]
+    assert [event["chosen_at"] for event in events] == [None, "2026-11-29T10:00:00.123Z", None]
     raw_id = verify_visitor_id(SECRET_KEYS, site.site_key, visitor)
     stored = [event for event in all_events() if event.visitor_id == raw_id]
     for shown, row in zip(events, stored, strict=True):
@@ -125,6 +129,7 @@ def test_export_is_a_download_with_the_personal_fields(
     assert body["site"]["name"] == "Shop"
     assert parse_time(body["exported_at"]).tzinfo is not None
     assert [event["action"] for event in body["events"]] == ["accept_all", "save", "withdraw"]
+    assert body["events"][1]["chosen_at"] == "2026-11-29T10:00:00.123Z"
     for event in body["events"]:
         # The query and fragment were never stored; the address is truncated.
         assert event["url"] == "https://shop.example/gio-hang"

@@ -12,6 +12,7 @@ import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import select, text
@@ -54,25 +55,27 @@ def _canonical(value: Any) -> bytes:
 
 def event_content(event: ConsentEvent) -> bytes:
     """Everything an event proves, except the personal fields, which enter through their digest."""
-    return _canonical(
-        {
-            "site_id": event.site_id,
-            "sequence": event.sequence,
-            "action": event.action,
-            "decided": event.decided,
-            "categories": event.categories,
-            "services": event.services,
-            "policy_version": event.policy_version,
-            "language": event.language,
-            "gpc": event.gpc,
-            "source": event.source,
-            "created_at": event.created_at.isoformat(timespec="milliseconds"),
-            "snapshot_id": event.snapshot_id,
-            "region": event.region,
-            "mode": event.mode,
-            "personal_digest": event.personal_digest,
-        }
-    )
+    content: dict[str, Any] = {
+        "site_id": event.site_id,
+        "sequence": event.sequence,
+        "action": event.action,
+        "decided": event.decided,
+        "categories": event.categories,
+        "services": event.services,
+        "policy_version": event.policy_version,
+        "language": event.language,
+        "gpc": event.gpc,
+        "source": event.source,
+        "created_at": event.created_at.isoformat(timespec="milliseconds"),
+        "snapshot_id": event.snapshot_id,
+        "region": event.region,
+        "mode": event.mode,
+        "personal_digest": event.personal_digest,
+    }
+    # Only when reported: events sealed before the field existed keep their content, and MAC.
+    if event.chosen_at is not None:
+        content["chosen_at"] = event.chosen_at.astimezone(UTC).isoformat(timespec="microseconds")
+    return _canonical(content)
 
 
 def compute_mac(key: bytes, previous_mac: str, event: ConsentEvent) -> str:

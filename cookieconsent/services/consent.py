@@ -263,6 +263,7 @@ def record_consent(
     region: str | None = None,
     mode: str | None = None,
     config_digest: str | None = None,
+    chosen_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Decision:
     """Append an event for this choice and update the visitor's current state in one transaction.
@@ -334,6 +335,7 @@ def record_consent(
         gpc=gpc,
         source=source,
         created_at=now,
+        chosen_at=chosen_at,
         snapshot_id=snapshot_id,
         region=region,
         mode=mode,

@@ -57,6 +57,7 @@ def event_view(event: ConsentEvent, *, personal: bool) -> dict[str, Any]:
         "mode": event.mode,
         "gpc": event.gpc,
         "recorded_at": iso_utc(event.created_at),
+        "chosen_at": iso_utc(event.chosen_at),
     }
     if personal:
         view |= {"url": event.url, "user_agent": event.user_agent, "ip_prefix": event.ip_prefix}
