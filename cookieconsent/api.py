@@ -11,10 +11,11 @@ from flask import Response, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from itsdangerous import BadSignature
+from sqlalchemy.exc import IntegrityError
 
 from .errors import fail
 from .extensions import db, limiter
-from .models import ConsentEvent, PolicyVersion, Site, WebhookEndpoint
+from .models import ConsentEvent, IdempotencyKey, PolicyVersion, Site, WebhookEndpoint
 from .schemas import (
     AllowedSchema,
     BatchLookupRequestSchema,
@@ -46,6 +47,14 @@ from .services.consent import (
 )
 from .services.geo import Region
 from .services.geo import resolver as geo_resolver
+from .services.idempotency import HEADER as IDEMPOTENCY_HEADER
+from .services.idempotency import (
+    IdempotencyKeyReused,
+    IdempotentWrite,
+    body_digest,
+    check_key,
+    stored_answer,
+)
 from .services.jurisdictions import resolve_mode
 from .services.network import origin_allowed, truncate_ip
 from .services.policy import PolicyVersionError, publish_policy_version
@@ -134,7 +143,9 @@ def add_cors_and_caching(response: Response) -> Response:
         response.headers["Access-Control-Allow-Origin"] = origin
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization"
+            response.headers["Access-Control-Allow-Headers"] = (
+                f"Content-Type, Authorization, {IDEMPOTENCY_HEADER}"
+            )
             response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
     if request.endpoint == "api.get_region":
         # Private to the visitor's address; an hour spares repeat lookups on every page.
@@ -210,6 +221,52 @@ def _write_limit() -> str:
     return current_app.config["RATELIMIT_CONSENT_WRITES"]  # type: ignore[no-any-return]
 
 
+IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header",
+    "name": IDEMPOTENCY_HEADER,
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "description": (
+        "Makes a retry safe: kept per site for 7 days, the same key with the same body gets the "
+        "original answer (with Idempotent-Replayed: true) and records nothing more; the same "
+        "key with another body gets 422. 1 to 255 visible ASCII characters."
+    ),
+}
+
+
+def _idempotent_write() -> IdempotentWrite[Decision] | None:
+    """The request's Idempotency-Key and body digest, or ``None`` without the header."""
+    value = request.headers.get(IDEMPOTENCY_HEADER)
+    if value is None:
+        return None
+    try:
+        key = check_key(value)
+    except ValueError as error:
+        fail(400, "The Idempotency-Key header is not valid.", {IDEMPOTENCY_HEADER: [str(error)]})
+    return IdempotentWrite(
+        key=key,
+        digest=body_digest(request.get_json()),
+        status_code=201,
+        respond=RecordedConsentSchema().dump,
+    )
+
+
+def _stored_answer(write: IdempotentWrite[Decision]) -> IdempotencyKey | None:
+    try:
+        return stored_answer(_site().id, write.key, write.digest)
+    except IdempotencyKeyReused as error:
+        db.session.rollback()
+        fail(422, None, {IDEMPOTENCY_HEADER: [str(error)]})
+
+
+def _replay(stored: IdempotencyKey) -> Response:
+    response = current_app.response_class(
+        json.dumps(stored.response), status=stored.status_code, mimetype="application/json"
+    )
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
 @blp.route("/sites/<site_key>/consents")
 class Consents(MethodView):
     """A visitor's choices."""
@@ -218,12 +275,22 @@ class Consents(MethodView):
 
     @blp.arguments(ConsentWriteSchema)
     @blp.response(201, RecordedConsentSchema)
-    @blp.alt_response(400, description="Malformed JSON, or a bad visitor ID")
+    @blp.alt_response(400, description="Malformed JSON, a bad visitor ID or Idempotency-Key")
     @blp.alt_response(403, description="Origin is not one of the site's domains")
     @blp.alt_response(404, description="Unknown site")
     @blp.alt_response(413, description="Body too large")
-    def post(self, payload: dict[str, Any], site_key: str) -> Decision:
-        """Record a choice: accept_all, reject_all, save or withdraw."""
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
+    def post(self, payload: dict[str, Any], site_key: str) -> Decision | Response:
+        """Record a choice: accept_all, reject_all, save or withdraw.
+
+        With an Idempotency-Key, a repeat of the same body within 7 days gets the original
+        answer (and the header Idempotent-Replayed: true) and records nothing more.
+        """
+        write = _idempotent_write()
+        if write is not None:
+            stored = _stored_answer(write)
+            if stored is not None:
+                return _replay(stored)
         gpc = bool(payload["gpc"]) or request.headers.get("Sec-GPC") == "1"
         where = visitor_jurisdiction(_site())
         try:
@@ -245,11 +312,21 @@ class Consents(MethodView):
                 chosen_at=payload["chosen_at"],
                 gpc=gpc,
                 source=payload["source"] or ("banner" if request.headers.get("Origin") else "api"),
+                idempotency=write,
             )
         except InvalidVisitorId as error:
+            db.session.rollback()
             fail(400, "The visitor ID is not valid.", errors={"visitor_id": [str(error)]})
         except ConsentInputError as error:
+            db.session.rollback()
             fail(422, None, error.errors)
+        except IntegrityError:
+            # A concurrent request with the same key committed first: answer as it was answered.
+            db.session.rollback()
+            stored = _stored_answer(write) if write is not None else None
+            if stored is None:
+                raise
+            return _replay(stored)
 
 
 @blp.route("/sites/<site_key>/consents/<visitor_id>")

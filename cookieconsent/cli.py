@@ -304,13 +304,17 @@ def verify_command(site_key: str | None) -> None:
 @click.option("--site", "site_key", default=None, help="Only this site (default: every site).")
 @click.option("--batch", default=1000, show_default=True, help="Events per transaction.")
 def purge_command(site_key: str | None, batch: int) -> None:
-    """Remove events past each site's retention window, in batches, safe while traffic flows."""
+    """Remove events past each site's retention window, and idempotency keys past 7 days.
+
+    Works in batches, safe while traffic flows.
+    """
     sites = [_site_or_fail(site_key)] if site_key else _all_sites()
     for site in sites:
         result = purge_site(site, batch=batch)
         click.echo(
             f"{site.site_key}: {result.purged} events purged, {result.deleted} removed, "
-            f"checkpoint at {result.checkpoint}"
+            f"checkpoint at {result.checkpoint}, "
+            f"{result.idempotency_keys} expired idempotency keys removed"
         )
 
 

@@ -606,6 +606,13 @@ def history(site: Site) -> dict[str, Any]:
     return {"site_key": site.site_key, "site_id": site.id, "a": a, "b": b, "c": c}
 
 
+def purge_line(site_key: str, purged: int, removed: int, checkpoint: int, keys: int = 0) -> str:
+    return (
+        f"{site_key}: {purged} events purged, {removed} removed, checkpoint at {checkpoint}, "
+        f"{keys} expired idempotency keys removed"
+    )
+
+
 def purge(runner: FlaskCliRunner, *args: str) -> Result:
     return runner.invoke(args=["consents", "purge", *args])
 
@@ -620,7 +627,7 @@ def test_purge_removes_what_retention_no_longer_covers(
     result = purge(runner, *batch)
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"{site_key}: 3 events purged, 3 removed, checkpoint at 3"
+    assert result.output.strip() == purge_line(site_key, 3, 3, 3)
     remaining = events(site_id)
     assert [event.sequence for event in remaining] == [4, 5]
     assert all(event.purged_at is None for event in remaining)
@@ -651,7 +658,7 @@ def test_purge_is_idempotent(runner: FlaskCliRunner, history: dict[str, Any]) ->
     counts = table_counts()
     again = purge(runner, "--batch", "1")
     assert again.exit_code == 0
-    assert again.output.strip() == f"{site_key}: 0 events purged, 0 removed, checkpoint at 3"
+    assert again.output.strip() == purge_line(site_key, 0, 0, 3)
     assert table_counts() == counts
     assert verify(runner).exit_code == 0
 
@@ -681,7 +688,7 @@ def test_a_tombstone_between_live_events_still_verifies(
 
     result = purge(runner)
 
-    assert result.output.strip() == f"{site_key}: 1 events purged, 0 removed, checkpoint at 0"
+    assert result.output.strip() == purge_line(site_key, 1, 0, 0)
     first, tombstone, last = events(site_id)
     assert first.purged_at is None and last.purged_at is None
     assert tombstone.purged_at is not None
@@ -704,9 +711,7 @@ def test_erased_events_are_kept_for_the_retention_window_after_erasure(
     erased = client.delete(f"/api/v1/sites/{site_key}/consents/{old.visitor_id}")
     assert erased.get_json()["erased_events"] == 1
     # The anonymous tally counts from the erasure.
-    assert (
-        purge(runner).output.strip() == f"{site_key}: 0 events purged, 0 removed, checkpoint at 0"
-    )
+    assert purge(runner).output.strip() == purge_line(site_key, 0, 0, 0)
     db.session.execute(
         sa.update(ConsentEvent)
         .where(ConsentEvent.erased_at.is_not(None))
@@ -714,7 +719,7 @@ def test_erased_events_are_kept_for_the_retention_window_after_erasure(
     )
     db.session.commit()
     result = purge(runner)
-    assert result.output.strip() == f"{site_key}: 1 events purged, 1 removed, checkpoint at 1"
+    assert result.output.strip() == purge_line(site_key, 1, 1, 1)
     assert [event.sequence for event in events()] == [2]
     assert verify(runner).exit_code == 0
 
@@ -725,14 +730,12 @@ def test_retention_is_configurable(
     visitor = record_at(site, 100, "accept_all")
     record_at(site, 60, "reject_all", visitor.visitor_id)  # current, valid for 122 more days
     site_key = site.site_key
-    assert (
-        purge(runner).output.strip() == f"{site_key}: 0 events purged, 0 removed, checkpoint at 0"
-    )
+    assert purge(runner).output.strip() == purge_line(site_key, 0, 0, 0)
 
     site = db.session.execute(sa.select(Site).where(Site.site_key == site_key)).scalar_one()
     patch_config(client, make_site, site, {"retention_days": 30})
     result = purge(runner)
-    assert result.output.strip() == f"{site_key}: 1 events purged, 1 removed, checkpoint at 1"
+    assert result.output.strip() == purge_line(site_key, 1, 1, 1)
     assert [event.action for event in events()] == ["reject_all"]
     lookup = client.get(f"/api/v1/sites/{site_key}/consents/{visitor.visitor_id}").get_json()
     assert lookup["decided"] is True
@@ -761,7 +764,7 @@ def test_purge_one_site_only(runner: FlaskCliRunner, make_site: SiteFactory) -> 
         record_at(target, 730, "accept_all")
     first_key = first.site_key
     result = purge(runner, "--site", first_key)
-    assert result.output.strip() == f"{first_key}: 1 events purged, 1 removed, checkpoint at 1"
+    assert result.output.strip() == purge_line(first_key, 1, 1, 1)
     assert table_counts()["consent_events"] == 1
     assert purge(runner, "--site", "nosuchsite1").exit_code == 2
 

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import ConsentEvent, ConsentState, WebhookDelivery, WebhookEndpoint, utcnow
 from .cache import state_cache
 from .chain import reserve_position, seal
+from .idempotency import IdempotentWrite, remember
 from .policy import major
 from .signing import InvalidVisitorId, mint_visitor_id, sign_visitor_id, verify_visitor_id
 from .sites import SiteProfile
@@ -265,11 +266,15 @@ def record_consent(
     config_digest: str | None = None,
     chosen_at: datetime | None = None,
     now: datetime | None = None,
+    idempotency: IdempotentWrite[Decision] | None = None,
 ) -> Decision:
     """Append an event for this choice and update the visitor's current state in one transaction.
 
     Raises :class:`~.signing.InvalidVisitorId` for a bad ``visitor_id`` and
     :class:`ConsentInputError` for values the site does not accept; nothing is written then.
+    With ``idempotency``, the answer is stored under its key in the same transaction; if a
+    concurrent write stored the key first, the commit raises ``sqlalchemy.exc.IntegrityError``
+    and the caller rolls back and answers from the stored key.
     """
     if action not in ACTIONS:
         raise ConsentInputError({"action": [f"Must be one of: {', '.join(ACTIONS)}."]})
@@ -377,11 +382,14 @@ def record_consent(
                     endpoint_id=endpoint_id, event_id=event.id, payload=payload, next_attempt_at=now
                 )
             )
+    decision = _decision_from_state(site, signed_id, state, now)
+    if idempotency is not None:
+        remember(site.id, idempotency, decision, now=now)
     db.session.commit()
     cache = state_cache()
     if cache:
         cache.forget(site.id, raw_id)
-    return _decision_from_state(site, signed_id, state, now)
+    return decision
 
 
 def _snapshot_for(site: SiteProfile, digest: str | None) -> int:

@@ -1,5 +1,7 @@
 """Retention: events are purged once they have not been current for the site's retention window.
 
+Idempotency keys older than their seven days go in the same run.
+
 Purging works in batches and in short transactions, so it runs while traffic flows. A purged
 event first becomes a tombstone (its content gone, its place and MAC kept); a run of tombstones
 at the start of the chain is then deleted behind a checkpoint, from which verification starts.
@@ -15,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import ChainHead, ConsentEvent, ConsentState, Site, WebhookDelivery, utcnow
+from .idempotency import purge_expired as purge_expired_keys
 
 
 @dataclass
@@ -25,6 +28,7 @@ class PurgeResult:
     purged: int = 0
     deleted: int = 0
     checkpoint: int = 0
+    idempotency_keys: int = 0
 
 
 def _eligible_ids(site: Site, cutoff: datetime, batch: int, after_id: int) -> tuple[list[int], int]:
@@ -170,4 +174,5 @@ def purge_site(site: Site, *, batch: int = 1000, now: datetime | None = None) ->
             break
         after_id = last_id
     result.deleted, result.checkpoint = _compact(site, batch)
+    result.idempotency_keys = purge_expired_keys(site.id, batch=batch, now=now)
     return result
