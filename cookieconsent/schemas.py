@@ -272,6 +272,22 @@ class SiteConfigSchema(Schema):
     consent_lifetime_days = fields.Integer(strict=True, validate=LIFETIME)
     refusal_lifetime_days = fields.Integer(strict=True, validate=LIFETIME)
     retention_days = fields.Integer(strict=True, validate=validate.Range(min=30, max=3650))
+    cookie_domain = fields.String(
+        allow_none=True,
+        validate=validate.Length(min=1, max=253),
+        metadata={
+            "description": "Where the widget sets its cookie, to share the choice across "
+            "subdomains: the registrable domain of one of the site's domains; null: each host."
+        },
+    )
+    script_timeout_ms = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=500, max=60000),
+        metadata={
+            "description": "How long a gated external script may hold back the gated scripts "
+            "after it, in milliseconds."
+        },
+    )
     languages = fields.List(
         fields.String(validate=validate.OneOf(SUPPORTED_LANGUAGES)),
         validate=validate.Length(min=1, max=len(SUPPORTED_LANGUAGES)),

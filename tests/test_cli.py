@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from click.testing import Result
 from flask.testing import FlaskCliRunner
 
 from cookieconsent.extensions import db
 from cookieconsent.models import Site
 from cookieconsent.services.sites import check_api_token
+
+from .conftest import table_counts
 
 
 def test_sites_create_prints_key_and_token_once(runner: FlaskCliRunner) -> None:
@@ -50,20 +55,85 @@ def test_sites_create_with_extra_categories(runner: FlaskCliRunner) -> None:
     assert json.loads(result.output)["categories"] == ["essential", "analytics", "preferences"]
 
 
-def test_sites_create_refuses_bad_domain_and_writes_nothing(runner: FlaskCliRunner) -> None:
-    for bad in ["https://omigroup.vn/", "*.vn", "bad domain"]:
-        result = runner.invoke(args=["sites", "create", "--name", "Omi", "--domain", bad])
-        assert result.exit_code == 2
-        assert "Error" in result.output
-    assert db.session.execute(sa.select(sa.func.count()).select_from(Site)).scalar() == 0
+def refused_in_one_line(result: Result) -> str:
+    """An operator's mistake: one line on stderr, ``Error: …``, status 1, nothing on stdout."""
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: ")
+    return line.removeprefix("Error: ")
+
+
+@pytest.mark.parametrize(
+    ("domain", "message"),
+    [
+        ("https://omigroup.vn/", "'https://omigroup.vn/': give a host name"),
+        ("bad domain", "'bad domain' is not a host name"),
+        ("*.vn", "'*.vn' is a wildcard on the public suffix vn"),
+        ("com.vn", "'com.vn' is a public suffix"),
+        ("*.com.vn", "'*.com.vn' is a wildcard on the public suffix com.vn"),
+        ("*.co.uk", "'*.co.uk' is a wildcard on the public suffix co.uk"),
+        ("*.github.io", "'*.github.io' is a wildcard on the public suffix github.io"),
+        ("github.io", "'github.io' is a public suffix"),
+        ("vn", "'vn' is a public suffix"),
+    ],
+)
+def test_sites_create_refuses_bad_domain_and_writes_nothing(
+    runner: FlaskCliRunner, domain: str, message: str
+) -> None:
+    before = table_counts()
+    result = runner.invoke(
+        args=["sites", "create", "--name", "Omi", "--domain", "omi.example", "--domain", domain]
+    )
+    assert refused_in_one_line(result).startswith(message)
+    assert table_counts() == before
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "example.test",
+        "*.example.test",
+        "shop.com.vn",
+        "*.shop.com.vn",
+        "localhost",
+        "127.0.0.1",
+        "[::1]:8080",
+        "127.0.0.1:5000",
+        "foo.github.io",
+    ],
+)
+def test_sites_create_takes_own_domains_hosts_and_addresses(
+    runner: FlaskCliRunner, domain: str
+) -> None:
+    result = runner.invoke(args=["sites", "create", "--name", "S", "--domain", domain])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["domains"] == [domain]
 
 
 def test_sites_create_refuses_bad_category(runner: FlaskCliRunner) -> None:
     result = runner.invoke(
         args=["sites", "create", "--name", "S", "--domain", "s.example", "--category", "Ads!"]
     )
+    assert "lowercase identifier" in refused_in_one_line(result)
+
+
+def test_click_usage_errors_keep_status_2(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["sites", "create", "--domain", "s.example"])
     assert result.exit_code == 2
-    assert "lowercase identifier" in result.output
+    assert "Missing option '--name'" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["show", "texts", "configure"])
+def test_sites_commands_refuse_an_unknown_site_in_one_line(
+    runner: FlaskCliRunner, command: str, tmp_path: Path
+) -> None:
+    file = tmp_path / "c.json"
+    file.write_text("{}", encoding="utf-8")
+    options = ["--language", "en"] if command == "texts" else []
+    files = [str(file)] if command == "configure" else []
+    result = runner.invoke(args=["sites", command, *options, "--", "nosuchsite1", *files])
+    assert refused_in_one_line(result) == "no site with key 'nosuchsite1'"
 
 
 def test_demo_is_idempotent(runner: FlaskCliRunner) -> None:
@@ -108,9 +178,9 @@ def test_sites_texts_refuses_unknown_keys_and_changes_nothing(runner: FlaskCliRu
         result = runner.invoke(
             args=["sites", "texts", key, "--language", "vi", "title=Đã đổi", bad]
         )
-        assert result.exit_code == 2, bad
+        assert bad.partition("=")[0] in refused_in_one_line(result), bad
     bad_language = runner.invoke(args=["sites", "texts", key, "--language", "<x>", "title=x"])
-    assert bad_language.exit_code == 2
+    assert "'<x>' is not a language tag" in refused_in_one_line(bad_language)
     site = db.session.execute(sa.select(Site).where(Site.site_key == key)).scalar_one()
     assert site.texts == {}
     assert all(category.texts == {} for category in site.categories)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import socket
+from typing import Any
+
 import pytest
 
-from cookieconsent.services.network import normalize_domain, origin_allowed, truncate_ip
+from cookieconsent.services import network
+from cookieconsent.services.network import (
+    normalize_domain,
+    origin_allowed,
+    registrable_domain,
+    registrable_domains,
+    truncate_ip,
+)
 
 
 @pytest.mark.parametrize(
@@ -61,3 +72,89 @@ def test_normalize_domain(value: str, expected: str) -> None:
 def test_normalize_domain_refuses(value: str) -> None:
     with pytest.raises(ValueError):
         normalize_domain(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("com.vn", "'com.vn' is a public suffix"),
+        ("*.com.vn", "'*.com.vn' is a wildcard on the public suffix com.vn"),
+        ("*.co.uk", "'*.co.uk' is a wildcard on the public suffix co.uk"),
+        # The list's private section counts too: github.io hosts unrelated owners' sites.
+        ("*.github.io", "'*.github.io' is a wildcard on the public suffix github.io"),
+        ("github.io", "'github.io' is a public suffix"),
+        ("vn", "'vn' is a public suffix"),
+        ("com", "'com' is a public suffix"),
+        ("*.vn", "'*.vn' is a wildcard on the public suffix vn"),
+        ("CO.UK.", "'co.uk' is a public suffix"),
+        ("co.uk:8443", "'co.uk:8443' is a public suffix"),
+        # A wildcard rule of the list (*.ck) makes every name under it a suffix.
+        ("anything.ck", "'anything.ck' is a public suffix"),
+    ],
+)
+def test_public_suffixes_are_refused(value: str, message: str) -> None:
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        normalize_domain(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "example.test",
+        "*.example.test",
+        "shop.com.vn",
+        "*.shop.com.vn",
+        "localhost",
+        "127.0.0.1",
+        "[::1]:8080",
+        "127.0.0.1:5000",
+        "foo.github.io",
+        "*.foo.github.io",
+        "intranet",
+    ],
+)
+def test_own_domains_hosts_and_addresses_are_accepted(value: str) -> None:
+    assert normalize_domain(value) == value
+
+
+@pytest.mark.parametrize(
+    ("domain", "registrable"),
+    [
+        ("example.test", "example.test"),
+        ("*.example.test", "example.test"),
+        ("www.example.test:8080", "example.test"),
+        ("a.b.shop.com.vn", "shop.com.vn"),
+        ("*.shop.co.uk", "shop.co.uk"),
+        ("foo.github.io", "foo.github.io"),
+        ("localhost", None),
+        ("127.0.0.1:5000", None),
+        ("[::1]", None),
+        ("not a domain", None),
+    ],
+)
+def test_registrable_domain(domain: str, registrable: str | None) -> None:
+    assert registrable_domain(domain) == registrable
+
+
+def test_registrable_domains_are_distinct_and_sorted() -> None:
+    domains = ["*.shop.test", "shop.test", "b.example.test", "localhost", "127.0.0.1"]
+    assert registrable_domains(domains) == ["example.test", "shop.test"]
+
+
+def test_origins_still_match_domains_stored_before_the_check() -> None:
+    # Refused for new settings, a stored one keeps working: reading never re-validates.
+    assert origin_allowed("https://shop.co.uk", ["*.co.uk"])
+    assert origin_allowed("https://github.io", ["github.io"])
+
+
+def test_the_list_ships_with_the_package_and_is_never_fetched(monkeypatch: Any) -> None:
+    def no_network(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the Public Suffix List was fetched")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    network.public_suffix_list.cache_clear()
+    try:
+        assert network.public_suffix_list().is_public("com.vn")
+    finally:
+        network.public_suffix_list.cache_clear()

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from cookieconsent.extensions import db
 from cookieconsent.models import Category, Service, Site
 from cookieconsent.services.site_config import export_site_config
+from cookieconsent.services.sites import SiteProfile, widget_config
 
 from .conftest import SiteFactory, table_counts
 
@@ -106,6 +107,8 @@ def test_get_returns_the_whole_configuration(
         "consent_lifetime_days": 182,
         "refusal_lifetime_days": 182,
         "retention_days": 365,
+        "cookie_domain": None,
+        "script_timeout_ms": 10000,
         "languages": ["vi", "en"],
         "jurisdiction_rules": {},
         "categories": [
@@ -248,6 +251,10 @@ def test_patch_replaces_the_service_list(
         ("default_language", "en"),
         ("consent_lifetime_days", 395),
         ("texts", {"en": {"title": "Cookies at the shop"}}),
+        ("script_timeout_ms", 500),
+        ("script_timeout_ms", 60000),
+        ("cookie_domain", "shop.example"),
+        ("cookie_domain", None),
     ],
 )
 def test_patch_scalar_settings(
@@ -400,6 +407,19 @@ BAD_CONFIGS: list[tuple[str, Any, str]] = [
     ("domain-is-url", {"domains": ["https://shop.example/"]}, "domains.0"),
     ("second-domain-bad", {"domains": ["shop.example", "bad domain"]}, "domains.1"),
     ("no-domains", {"domains": []}, "domains"),
+    ("domain-public-suffix", {"domains": ["com.vn"]}, "domains.0"),
+    ("domain-wildcard-on-suffix", {"domains": ["shop.example", "*.co.uk"]}, "domains.1"),
+    ("domain-private-suffix", {"domains": ["*.github.io"]}, "domains.0"),
+    ("cookie-domain-a-subdomain", {"cookie_domain": "www.shop.example"}, "cookie_domain"),
+    ("cookie-domain-elsewhere", {"cookie_domain": "other.example"}, "cookie_domain"),
+    ("cookie-domain-a-suffix", {"cookie_domain": "example"}, "cookie_domain"),
+    ("cookie-domain-empty", {"cookie_domain": ""}, "cookie_domain"),
+    ("cookie-domain-not-string", {"cookie_domain": 5}, "cookie_domain"),
+    ("timeout-too-short", {"script_timeout_ms": 499}, "script_timeout_ms"),
+    ("timeout-too-long", {"script_timeout_ms": 60001}, "script_timeout_ms"),
+    ("timeout-as-text", {"script_timeout_ms": "1000"}, "script_timeout_ms"),
+    ("timeout-fraction", {"script_timeout_ms": 1000.5}, "script_timeout_ms"),
+    ("timeout-null", {"script_timeout_ms": None}, "script_timeout_ms"),
     ("bad-policy-url", {"policy_url": "javascript:alert(1)"}, "policy_url"),
     ("relative-policy-url", {"policy_url": "/privacy"}, "policy_url"),
     ("duplicate-category", {"categories": [{"name": "analytics"}] * 2}, "categories"),
@@ -551,8 +571,10 @@ def test_cli_configure_refuses_an_invalid_file(
     path.write_text(content, encoding="utf-8")
     before, config_before = table_counts(), export_site_config(site)
     result = runner.invoke(args=["sites", "configure", "--", site.site_key, str(path)])
-    assert result.exit_code != 0
-    assert message in result.stderr
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: ")
+    assert message in line
     assert result.stdout == ""
     assert table_counts() == before
     assert export_site_config(site) == config_before
@@ -561,8 +583,8 @@ def test_cli_configure_refuses_an_invalid_file(
 def test_cli_configure_unknown_site(runner: FlaskCliRunner, site: Site, tmp_path: Path) -> None:
     file = write_json(tmp_path / "c.json", {"name": "x"})
     result = runner.invoke(args=["sites", "configure", "--", "nosuchsite1", file])
-    assert result.exit_code == 2
-    assert "no site with key 'nosuchsite1'" in result.stderr
+    assert result.exit_code == 1
+    assert result.stderr == "Error: no site with key 'nosuchsite1'\n"
 
 
 def test_cli_show_prints_the_configuration(
@@ -575,7 +597,7 @@ def test_cli_show_prints_the_configuration(
     assert shown == client.get(config_url(site), headers=bearer(make_site, site)).get_json()
     assert shown["services"][0]["cookies"][1]["name"] == "_ga_"
     missing = runner.invoke(args=["sites", "show", "--", "nosuchsite1"])
-    assert missing.exit_code == 2
+    assert missing.exit_code == 1
 
 
 @pytest.mark.parametrize(
@@ -595,3 +617,218 @@ def test_numbers_and_switches_must_be_json_numbers_and_booleans(
     assert response.status_code == 422
     assert any(field.startswith(next(iter(body))) for field in response.get_json()["errors"])
     assert client.get(config_url(site), headers=bearer(make_site, site)).get_json() == before
+
+
+# Domains and the Public Suffix List ---------------------------------------------------------
+
+
+def test_each_door_refuses_a_public_suffix_with_the_same_message(
+    client: FlaskClient,
+    runner: FlaskCliRunner,
+    make_site: SiteFactory,
+    site: Site,
+    tmp_path: Path,
+) -> None:
+    before, config_before = table_counts(), export_site_config(site)
+    response = patch_config(client, make_site, site, {"domains": ["shop.example", "*.co.uk"]})
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    errors = response.get_json()["errors"]
+    assert list(errors) == ["domains.1"]
+    [message] = errors["domains.1"]
+    assert message.startswith("'*.co.uk' is a wildcard on the public suffix co.uk")
+
+    file = write_json(tmp_path / "c.json", {"domains": ["shop.example", "*.co.uk"]})
+    configured = runner.invoke(args=["sites", "configure", "--", site.site_key, file])
+    assert configured.exit_code == 1
+    assert configured.stderr == f"Error: domains.1: {message}\n"
+
+    created = runner.invoke(args=["sites", "create", "--name", "S", "--domain", "*.co.uk"])
+    assert created.exit_code == 1
+    assert created.stderr == f"Error: {message}\n"
+    assert table_counts() == before
+    assert export_site_config(site) == config_before
+
+
+def store_domains_unchecked(site: Site, domains: list[str]) -> None:
+    """Domains saved before the Public Suffix List check existed."""
+    db.session.execute(sa.update(Site).where(Site.id == site.id).values(domains=domains))
+    db.session.commit()
+
+
+def test_domains_stored_before_the_check_keep_working(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    store_domains_unchecked(site, ["*.co.uk", "shop.example"])
+    script = client.get(f"/c/{site.site_key}.js")
+    assert script.status_code == 200
+    response = client.post(
+        f"/api/v1/sites/{site.site_key}/consents",
+        json={"action": "accept_all"},
+        headers={"Origin": "https://shop.co.uk"},
+    )
+    assert response.status_code == 201
+    assert response.headers["Access-Control-Allow-Origin"] == "https://shop.co.uk"
+    # Other settings change as before; only sending the domains again checks them.
+    renamed = patch_config(client, make_site, site, {"name": "Renamed"})
+    assert renamed.status_code == 200
+    assert renamed.get_json()["domains"] == ["*.co.uk", "shop.example"]
+    again = patch_config(client, make_site, site, {"domains": ["*.co.uk", "shop.example"]})
+    assert again.status_code == 422
+    assert list(again.get_json()["errors"]) == ["domains.0"]
+
+
+def test_show_warns_of_stored_domains_the_check_now_refuses(
+    runner: FlaskCliRunner, site: Site
+) -> None:
+    store_domains_unchecked(site, ["*.co.uk", "github.io", "shop.example"])
+    result = runner.invoke(args=["sites", "show", "--", site.site_key])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["domains"] == ["*.co.uk", "github.io", "shop.example"]
+    warnings = result.stderr.splitlines()
+    assert len(warnings) == 2
+    assert warnings[0].startswith("Warning: domains.0: '*.co.uk' is a wildcard on the public")
+    assert warnings[1].startswith("Warning: domains.1: 'github.io' is a public suffix")
+
+
+def test_show_of_a_sound_site_prints_no_warning(runner: FlaskCliRunner, site: Site) -> None:
+    result = runner.invoke(args=["sites", "show", "--", site.site_key])
+    assert result.exit_code == 0
+    assert result.stderr == ""
+
+
+# Cookie domain and script timeout ------------------------------------------------------------
+
+
+@pytest.fixture
+def test_site(make_site: SiteFactory) -> Site:
+    """A site on example.test and its subdomains."""
+    return make_site(domains=("example.test", "*.example.test"))
+
+
+def stored_cookie_domain(site: Site) -> str | None:
+    value: str | None = db.session.execute(
+        sa.select(Site.cookie_domain).where(Site.id == site.id)
+    ).scalar_one()
+    return value
+
+
+@pytest.mark.parametrize("sent", ["example.test", ".Example.TEST", " example.test "])
+def test_cookie_domain_is_the_registrable_domain(
+    client: FlaskClient, make_site: SiteFactory, test_site: Site, sent: str
+) -> None:
+    response = patch_config(client, make_site, test_site, {"cookie_domain": sent})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["cookie_domain"] == "example.test"
+    assert stored_cookie_domain(test_site) == "example.test"
+
+
+@pytest.mark.parametrize(
+    "sent", ["www.example.test", "test", "other.test", "co.uk", "127.0.0.1", "localhost"]
+)
+def test_cookie_domain_must_be_one_of_the_sites_own(
+    client: FlaskClient, make_site: SiteFactory, test_site: Site, sent: str
+) -> None:
+    before = table_counts()
+    response = patch_config(client, make_site, test_site, {"cookie_domain": sent})
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    errors = response.get_json()["errors"]
+    assert list(errors) == ["cookie_domain"]
+    [message] = errors["cookie_domain"]
+    assert message.startswith(f"{sent!r} is not the registrable domain")
+    assert "use 'example.test'" in message
+    assert stored_cookie_domain(test_site) is None
+    assert table_counts() == before
+
+
+def test_cookie_domain_names_every_allowed_value(
+    client: FlaskClient, make_site: SiteFactory
+) -> None:
+    site = make_site(domains=("shop.com.vn", "www.shop.test", "localhost"))
+    response = patch_config(client, make_site, site, {"cookie_domain": "com.vn"})
+    [message] = response.get_json()["errors"]["cookie_domain"]
+    assert "use 'shop.com.vn' or 'shop.test'" in message
+
+
+def test_a_site_of_addresses_has_no_cookie_domain(
+    client: FlaskClient, make_site: SiteFactory
+) -> None:
+    site = make_site(domains=("localhost", "127.0.0.1:5000"))
+    response = patch_config(client, make_site, site, {"cookie_domain": "localhost"})
+    assert response.status_code == 422
+    [message] = response.get_json()["errors"]["cookie_domain"]
+    assert "none of the site's domains has a registrable domain" in message
+
+
+def test_domains_may_not_leave_the_cookie_domain_behind(
+    client: FlaskClient, make_site: SiteFactory, test_site: Site
+) -> None:
+    patch_config(client, make_site, test_site, {"cookie_domain": "example.test"})
+    before, config_before = table_counts(), export_site_config(test_site)
+
+    response = patch_config(client, make_site, test_site, {"domains": ["shop.test"]})
+
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert list(errors) == ["cookie_domain"]
+    assert "'example.test'" in errors["cookie_domain"][0]
+    assert "use 'shop.test'" in errors["cookie_domain"][0]
+    assert table_counts() == before
+    assert export_site_config(test_site) == config_before
+
+    # Both at once, or the cookie domain cleared, is fine.
+    moved = {"domains": ["shop.test", "*.shop.test"], "cookie_domain": "shop.test"}
+    assert patch_config(client, make_site, test_site, moved).status_code == 200
+    assert stored_cookie_domain(test_site) == "shop.test"
+    cleared = {"domains": ["localhost"], "cookie_domain": None}
+    assert patch_config(client, make_site, test_site, cleared).status_code == 200
+    assert stored_cookie_domain(test_site) is None
+
+
+def test_other_changes_keep_the_cookie_domain(
+    client: FlaskClient, make_site: SiteFactory, test_site: Site
+) -> None:
+    patch_config(client, make_site, test_site, {"cookie_domain": "example.test"})
+    response = patch_config(client, make_site, test_site, {"name": "Renamed"})
+    assert response.status_code == 200
+    assert response.get_json()["cookie_domain"] == "example.test"
+    # A subdomain of the same registrable domain keeps it fitting.
+    response = patch_config(client, make_site, test_site, {"domains": ["www.example.test"]})
+    assert response.status_code == 200
+    assert stored_cookie_domain(test_site) == "example.test"
+
+
+def test_the_widget_receives_cookie_domain_and_script_timeout(
+    client: FlaskClient, make_site: SiteFactory, test_site: Site
+) -> None:
+    config = widget_config(test_site)
+    assert (config["cookieDomain"], config["scriptTimeoutMs"]) == (None, 10000)
+    patch_config(
+        client,
+        make_site,
+        test_site,
+        {"cookie_domain": "example.test", "script_timeout_ms": 2500},
+    )
+    db.session.expire_all()
+    profile = SiteProfile.of(db.session.get(Site, test_site.id))
+    assert profile.widget_config["cookieDomain"] == "example.test"
+    assert profile.widget_config["scriptTimeoutMs"] == 2500
+
+
+def test_cli_configure_sets_cookie_domain_and_timeout(
+    runner: FlaskCliRunner, test_site: Site, tmp_path: Path
+) -> None:
+    file = write_json(
+        tmp_path / "c.json", {"cookie_domain": ".example.test", "script_timeout_ms": 3000}
+    )
+    result = runner.invoke(args=["sites", "configure", "--", test_site.site_key, file])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert (shown["cookie_domain"], shown["script_timeout_ms"]) == ("example.test", 3000)
+
+    bad = write_json(tmp_path / "bad.json", {"cookie_domain": "www.example.test"})
+    refused = runner.invoke(args=["sites", "configure", "--", test_site.site_key, bad])
+    assert refused.exit_code == 1
+    [line] = refused.stderr.splitlines()
+    assert line.startswith("Error: cookie_domain: 'www.example.test' is not the registrable")

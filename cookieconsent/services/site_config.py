@@ -9,7 +9,7 @@ from typing import Any
 from ..extensions import db
 from ..models import Category, Service, Site
 from ..texts import BANNER_TEXT_KEYS, RECEIPT_TEXT_KEYS, SUPPORTED_LANGUAGES
-from .network import normalize_domain
+from .network import normalize_domain, registrable_domains
 from .trackers import tracker_cookie, tracker_name
 
 
@@ -33,6 +33,8 @@ def export_site_config(site: Site) -> dict[str, Any]:
         "consent_lifetime_days": site.consent_lifetime_days,
         "refusal_lifetime_days": site.refusal_lifetime_days,
         "retention_days": site.retention_days,
+        "cookie_domain": site.cookie_domain,
+        "script_timeout_ms": site.script_timeout_ms,
         "languages": list(site.languages),
         "jurisdiction_rules": dict(site.jurisdiction_rules),
         "categories": [{"name": c.name, "texts": c.texts} for c in site.categories],
@@ -106,6 +108,39 @@ def _check_texts(texts: Mapping[str, Mapping[str, str]], errors: dict[str, list[
                 errors[f"texts.{language}.{key}"] = ["At most 2000 characters."]
 
 
+def _check_cookie_domain(
+    site: Site, config: Mapping[str, Any], domains: list[str], errors: dict[str, list[str]]
+) -> str | None:
+    """The cookie domain to keep: the registrable domain of one of the site's (new) domains."""
+    cookie_domain: str | None
+    if "cookie_domain" in config:
+        sent = config["cookie_domain"]
+        cookie_domain = sent.strip().lower().lstrip(".") if sent is not None else None
+    else:
+        cookie_domain = site.cookie_domain
+    if cookie_domain is None or ("cookie_domain" not in config and "domains" not in config):
+        return cookie_domain
+    allowed = registrable_domains(domains if "domains" in config else site.domains)
+    if cookie_domain in allowed:
+        return cookie_domain
+    whose = "the new domains" if "domains" in config else "the site's domains"
+    if allowed:
+        choices = " or ".join(repr(domain) for domain in allowed)
+        message = (
+            f"{cookie_domain!r} is not the registrable domain of one of {whose}; "
+            f"use {choices}, or null for each host's own cookie."
+        )
+    else:
+        message = (
+            f"{cookie_domain!r} cannot be used: none of {whose} has a registrable domain "
+            "(addresses and names such as localhost have none); use null."
+        )
+    if "cookie_domain" not in config:
+        message = f"The stored cookie domain no longer fits: {message}"
+    errors["cookie_domain"] = [message]
+    return None
+
+
 def apply_site_config(site: Site, config: Mapping[str, Any]) -> Site:
     """Change what ``config`` names, after checking it whole; raise :class:`SiteConfigError`."""
     errors: dict[str, list[str]] = {}
@@ -115,6 +150,7 @@ def apply_site_config(site: Site, config: Mapping[str, Any]) -> Site:
             domains.append(normalize_domain(domain))
         except ValueError as error:
             errors[f"domains.{index}"] = [str(error)]
+    cookie_domain = _check_cookie_domain(site, config, domains, errors)
     if config.get("default_language", SUPPORTED_LANGUAGES[0]) not in SUPPORTED_LANGUAGES:
         errors["default_language"] = [f"Must be one of: {', '.join(SUPPORTED_LANGUAGES)}."]
 
@@ -156,6 +192,7 @@ def apply_site_config(site: Site, config: Mapping[str, Any]) -> Site:
         "consent_lifetime_days",
         "refusal_lifetime_days",
         "retention_days",
+        "script_timeout_ms",
         "jurisdiction_rules",
         "texts",
     ):
@@ -163,6 +200,8 @@ def apply_site_config(site: Site, config: Mapping[str, Any]) -> Site:
             setattr(site, key, config[key])
     if "domains" in config:
         site.domains = sorted(set(domains))
+    if "cookie_domain" in config:
+        site.cookie_domain = cookie_domain
     if "languages" in config:
         site.languages = list(dict.fromkeys(config["languages"]))
     if "consent_mode" in config:

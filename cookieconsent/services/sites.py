@@ -362,6 +362,8 @@ def widget_config(site: Site) -> dict[str, Any]:
             "adsDataRedaction": site.ads_data_redaction,
             "urlPassthrough": site.url_passthrough,
         },
+        "cookieDomain": site.cookie_domain,
+        "scriptTimeoutMs": site.script_timeout_ms,
         "texts": texts,
     }
     config["digest"] = snapshot_digest(
