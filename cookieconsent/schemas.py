@@ -11,7 +11,7 @@ from .models import iso_utc
 from .services.consent import ACTIONS
 from .services.jurisdictions import MODES
 from .services.policy import major as policy_major
-from .texts import SUPPORTED_LANGUAGES
+from .texts import SUPPORTED_LANGUAGES, TITLE_LIMIT
 
 MAX_LIFETIME_DAYS = 395
 LIFETIME_ERROR = "Between 1 and 395 days (13 months); a choice cannot be kept forever."
@@ -204,16 +204,16 @@ def _texts_field(inner: fields.Field[Any]) -> fields.Dict:
 
 
 class TextPairSchema(Schema):
-    """A title and a description in one language."""
+    """A title and a description in one language; their lengths are checked with every text's."""
 
-    title = fields.String(validate=validate.Length(min=1, max=200))
-    description = fields.String(validate=validate.Length(max=2000))
+    title = fields.String(validate=validate.Length(min=1))
+    description = fields.String()
 
 
 class ServiceTextSchema(Schema):
     """A service's description in one language."""
 
-    description = fields.String(validate=validate.Length(max=2000))
+    description = fields.String()
 
 
 class CategoryConfigSchema(Schema):
@@ -246,7 +246,13 @@ class ServiceConfigSchema(Schema):
 
     name = fields.String(required=True, validate=IDENTIFIER)
     category = fields.String(required=True, validate=IDENTIFIER)
-    label = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    label = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1),
+            validate.Length(max=TITLE_LIMIT, error="At most {max} characters."),
+        ],
+    )
     texts = _texts_field(fields.Nested(ServiceTextSchema))
     cookies = fields.List(fields.Nested(CookieConfigSchema), validate=validate.Length(max=100))
     local_storage = fields.List(

@@ -34,6 +34,48 @@ BANNER_TEXT_KEYS = (
     "receipt",
 )
 
+# How long a site's own text may be, in characters: a button label must fit its button, a title
+# its heading; the rest is prose. The schema, the configuration and `sites texts` all ask here.
+LABEL_LIMIT = 60
+TITLE_LIMIT = 200
+PROSE_LIMIT = 2000
+LABEL_TEXT_KEYS = frozenset(
+    {
+        "accept_all",
+        "reject_all",
+        "preferences",
+        "save",
+        "close",
+        "reopen",
+        "withdraw",
+        "do_not_sell",
+        "dismiss",
+        "history",
+        "export",
+        "erase",
+        "receipt",
+        "policy_link",
+    }
+)
+# A category's ``title`` is limited as the banner's is.
+TITLE_TEXT_KEYS = frozenset({"title", "preferences_title", "your_data"})
+TEXT_LIMITS: dict[str, int] = {
+    **dict.fromkeys(LABEL_TEXT_KEYS, LABEL_LIMIT),
+    **dict.fromkeys(TITLE_TEXT_KEYS, TITLE_LIMIT),
+}
+
+
+def text_limit(key: str) -> int:
+    """The most characters a site's text under ``key`` may have (a label, a title or prose)."""
+    return TEXT_LIMITS.get(key, PROSE_LIMIT)
+
+
+def text_length_error(key: str, value: str) -> str | None:
+    """The message for a text too long for ``key``, or ``None`` when it fits."""
+    limit = text_limit(key)
+    return f"At most {limit} characters." if len(value) > limit else None
+
+
 # Texts of the printable consent receipt.
 RECEIPT_TEXT_KEYS = (
     "receipt_title",

@@ -111,7 +111,7 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "Sie können dem Verkauf oder der Weitergabe Ihrer personenbezogenen Daten jederzeit "
             "widersprechen."
         ),
-        "do_not_sell": "Meine personenbezogenen Daten nicht verkaufen oder weitergeben",
+        "do_not_sell": "Meine personenbezogenen Daten nicht verkaufen oder teilen",
         "notice_description": (
             "Diese Website verwendet Cookies für Analysen und Marketing. Sie können diese ablehnen."
         ),

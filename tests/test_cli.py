@@ -184,3 +184,40 @@ def test_sites_texts_refuses_unknown_keys_and_changes_nothing(runner: FlaskCliRu
     site = db.session.execute(sa.select(Site).where(Site.site_key == key)).scalar_one()
     assert site.texts == {}
     assert all(category.texts == {} for category in site.categories)
+
+
+@pytest.mark.parametrize(
+    ("key", "limit"),
+    [
+        ("accept_all", 60),
+        ("do_not_sell", 60),
+        ("title", 200),
+        ("your_data", 200),
+        ("description", 2000),
+        ("category.analytics.title", 200),
+        ("category.analytics.description", 2000),
+    ],
+)
+def test_sites_texts_keeps_each_text_within_its_limit(
+    runner: FlaskCliRunner, key: str, limit: int
+) -> None:
+    created = json.loads(
+        runner.invoke(args=["sites", "create", "--name", "S", "--domain", "s.example"]).output
+    )
+    site_key = created["site_key"]
+    texts = ["sites", "texts", site_key, "--language", "en"]
+
+    too_long = runner.invoke(args=[*texts, "title=Kept out", f"{key}={'x' * (limit + 1)}"])
+    assert refused_in_one_line(too_long) == f"texts.en.{key}: At most {limit} characters."
+    site = db.session.execute(sa.select(Site).where(Site.site_key == site_key)).scalar_one()
+    assert site.texts == {}
+    assert all(category.texts == {} for category in site.categories)
+
+    at_limit = runner.invoke(args=[*texts, f"{key}={'é' * limit}"])
+    assert at_limit.exit_code == 0, at_limit.output
+    shown = json.loads(at_limit.stdout)
+    if key.startswith("category."):
+        _, name, text_key = key.split(".")
+        assert shown["categories"][name][text_key] == "é" * limit
+    else:
+        assert shown[key] == "é" * limit

@@ -832,3 +832,88 @@ def test_cli_configure_sets_cookie_domain_and_timeout(
     assert refused.exit_code == 1
     [line] = refused.stderr.splitlines()
     assert line.startswith("Error: cookie_domain: 'www.example.test' is not the registrable")
+
+
+# Text limits --------------------------------------------------------------------------------
+
+
+def banner_text(key: str) -> Any:
+    return lambda text: {"texts": {"en": {key: text}}}
+
+
+def category_text(key: str) -> Any:
+    return lambda text: {
+        "categories": [{"name": "analytics", "texts": {"en": {key: text}}}, {"name": "marketing"}]
+    }
+
+
+TEXT_LIMITS: list[tuple[str, Any, str, int]] = [
+    ("button-label", banner_text("accept_all"), "texts.en.accept_all", 60),
+    ("link-label", banner_text("policy_link"), "texts.en.policy_link", 60),
+    ("title", banner_text("title"), "texts.en.title", 200),
+    ("your-data-title", banner_text("your_data"), "texts.en.your_data", 200),
+    ("description", banner_text("description"), "texts.en.description", 2000),
+    ("receipt-text", banner_text("receipt_intro"), "texts.en.receipt_intro", 2000),
+    ("category-title", category_text("title"), "categories.0.texts.en.title", 200),
+    (
+        "category-description",
+        category_text("description"),
+        "categories.0.texts.en.description",
+        2000,
+    ),
+    ("service-label", lambda text: {"services": [{**GA4, "label": text}]}, "services.0.label", 200),
+    (
+        "service-description",
+        lambda text: {"services": [{**GA4, "texts": {"en": {"description": text}}}]},
+        "services.0.texts.en.description",
+        2000,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "field", "limit"), TEXT_LIMITS, ids=[case[0] for case in TEXT_LIMITS]
+)
+def test_texts_up_to_their_limit_are_taken(
+    client: FlaskClient,
+    make_site: SiteFactory,
+    site: Site,
+    name: str,
+    body: Any,
+    field: str,
+    limit: int,
+) -> None:
+    text = "é" * limit
+    response = patch_config(client, make_site, site, body(text))
+    assert response.status_code == 200, response.get_json()
+    assert text in json.dumps(export_site_config(site), ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "field", "limit"), TEXT_LIMITS, ids=[case[0] for case in TEXT_LIMITS]
+)
+def test_texts_over_their_limit_are_refused(
+    client: FlaskClient,
+    make_site: SiteFactory,
+    site: Site,
+    name: str,
+    body: Any,
+    field: str,
+    limit: int,
+) -> None:
+    before, config_before = table_counts(), export_site_config(site)
+    response = patch_config(client, make_site, site, body("x" * (limit + 1)))
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["errors"] == {field: [f"At most {limit} characters."]}
+    assert table_counts() == before
+    assert export_site_config(site) == config_before
+
+
+def test_cli_configure_gives_the_apis_text_message(
+    runner: FlaskCliRunner, site: Site, tmp_path: Path
+) -> None:
+    file = write_json(tmp_path / "c.json", {"texts": {"en": {"accept_all": "x" * 61}}})
+    result = runner.invoke(args=["sites", "configure", "--", site.site_key, file])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: texts.en.accept_all: At most 60 characters.\n"

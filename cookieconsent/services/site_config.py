@@ -8,7 +8,7 @@ from typing import Any
 
 from ..extensions import db
 from ..models import Category, Service, Site
-from ..texts import BANNER_TEXT_KEYS, RECEIPT_TEXT_KEYS, SUPPORTED_LANGUAGES
+from ..texts import BANNER_TEXT_KEYS, RECEIPT_TEXT_KEYS, SUPPORTED_LANGUAGES, text_length_error
 from .network import normalize_domain, registrable_domains
 from .trackers import tracker_cookie, tracker_name
 
@@ -63,6 +63,7 @@ def _check_services(
     seen: set[str] = set()
     for index, service in enumerate(services):
         where = f"services.{index}"
+        _check_text_lengths(where, service.get("texts", {}), errors)
         if service["name"] in seen:
             errors[f"{where}.name"] = ["Service names must be unique."]
         seen.add(service["name"])
@@ -104,8 +105,18 @@ def _check_texts(texts: Mapping[str, Mapping[str, str]], errors: dict[str, list[
                 errors[f"texts.{language}.{key}"] = [
                     f"Unknown text. Texts: {', '.join(BANNER_TEXT_KEYS)}."
                 ]
-            elif len(value) > 2000:
-                errors[f"texts.{language}.{key}"] = ["At most 2000 characters."]
+            elif too_long := text_length_error(key, value):
+                errors[f"texts.{language}.{key}"] = [too_long]
+
+
+def _check_text_lengths(
+    where: str, texts: Mapping[str, Mapping[str, str]], errors: dict[str, list[str]]
+) -> None:
+    """A category's or service's own texts, by the limits of their keys."""
+    for language, values in texts.items():
+        for key, value in values.items():
+            if too_long := text_length_error(key, value):
+                errors[f"{where}.texts.{language}.{key}"] = [too_long]
 
 
 def _check_cookie_domain(
@@ -156,6 +167,8 @@ def apply_site_config(site: Site, config: Mapping[str, Any]) -> Site:
 
     category_entries = config.get("categories")
     if category_entries is not None:
+        for index, entry in enumerate(category_entries):
+            _check_text_lengths(f"categories.{index}", entry.get("texts", {}), errors)
         names = [entry["name"] for entry in category_entries]
         if len(set(names)) != len(names):
             errors["categories"] = ["Category names must be unique."]

@@ -27,6 +27,7 @@ from ..texts import (
     DEFAULT_LANGUAGES,
     RECEIPT_TEXT_KEYS,
     SUPPORTED_LANGUAGES,
+    text_length_error,
 )
 from .chain import start_site_chain
 from .jurisdictions import effective_rules
@@ -229,14 +230,12 @@ def _forget_changed_sites(session: Session) -> None:
             cache.clear()
 
 
-MAX_TEXT_LENGTH = 2000
-
-
 def set_texts(site: Site, language: str, values: Mapping[str, str]) -> None:
     """Override banner or category texts in one language; an empty value restores the default.
 
     Keys are banner text keys (``title``, ``accept_all``, …) or ``category.NAME.title`` and
-    ``category.NAME.description``. Nothing is changed unless every key is valid.
+    ``category.NAME.description``. Nothing is changed unless every key is valid; a refusal
+    names the text as ``texts.LANGUAGE.KEY``, with the configuration API's message.
     """
     if not LANGUAGE_TAG.match(language):
         raise ValueError(f"{language!r} is not a language tag such as 'vi' or 'en'")
@@ -244,20 +243,21 @@ def set_texts(site: Site, language: str, values: Mapping[str, str]) -> None:
     banner = dict(site.texts.get(language, {}))
     category_texts = {name: dict(c.texts.get(language, {})) for name, c in categories.items()}
     for key, value in values.items():
-        if len(value) > MAX_TEXT_LENGTH:
-            raise ValueError(f"{key}: at most {MAX_TEXT_LENGTH} characters")
+        field = f"texts.{language}.{key}"
         parts = key.split(".")
         if len(parts) == 3 and parts[0] == "category":
             _, name, text_key = parts
             if name not in categories:
-                raise ValueError(f"{key}: the site has no category {name!r}")
+                raise ValueError(f"{field}: The site has no category {name!r}.")
             if text_key not in {"title", "description"}:
-                raise ValueError(f"{key}: a category has a title and a description")
+                raise ValueError(f"{field}: A category has a title and a description.")
             target = category_texts[name]
         elif key in BANNER_TEXT_KEYS or key in RECEIPT_TEXT_KEYS:
             text_key, target = key, banner
         else:
-            raise ValueError(f"{key}: unknown text; use one of {', '.join(BANNER_TEXT_KEYS)}")
+            raise ValueError(f"{field}: Unknown text. Texts: {', '.join(BANNER_TEXT_KEYS)}.")
+        if too_long := text_length_error(text_key, value.strip()):
+            raise ValueError(f"{field}: {too_long}")
         if value.strip():
             target[text_key] = value.strip()
         else:
