@@ -14,7 +14,7 @@ from .services.rights import build_receipt, decision_end, visitor_events
 from .services.signing import InvalidVisitorId, verify_visitor_id
 from .services.sites import bundled_config, find_site, load_site
 from .services.snapshots import ensure_snapshot
-from .services.widget import build_widget, unknown_site_script
+from .services.widget import build_widget, modules_version, unknown_site_script, widget_module
 from .texts import BANNER_TEXTS, SUPPORTED_LANGUAGES
 
 bp = Blueprint("embed", __name__)
@@ -37,16 +37,19 @@ def widget(site_key: str) -> Response:
             site.id, site.snapshot_content, site.snapshot_digest
         )
     api_base = request.host_url.rstrip("/")
-    minify = not current_app.debug
     # Global Privacy Control sent as a header counts even where the page cannot read it.
     gpc = request.headers.get("Sec-GPC") == "1"
-    key = (api_base, minify, gpc)
+    key = (api_base, gpc)
     bundle = site.bundles.get(key)
     if bundle is None:
-        config = {**bundled_config(site.widget_config), "apiBase": api_base}
+        config = {
+            **bundled_config(site.widget_config),
+            "apiBase": api_base,
+            "modules": f"/c/{site.site_key}/{{}}.js?v={modules_version()}",
+        }
         if gpc:
             config["gpc"] = True
-        bundle = build_widget(config, minify=minify)
+        bundle = build_widget(config)
         if len(site.bundles) < 16:
             site.bundles[key] = bundle
     response = Response(mimetype="text/javascript")
@@ -70,6 +73,35 @@ def widget(site_key: str) -> Response:
         response.headers["Content-Encoding"] = "gzip"
     else:
         response.set_data(bundle.body)
+    return response
+
+
+@bp.get("/c/<site_key>/<any(tags, prefs):name>.js")
+def widget_module_script(site_key: str, name: str) -> Response:
+    """An ES module of the widget: ``tags`` (gating, clean-up) or ``prefs`` (the dialog).
+
+    Its URL carries the modules' fingerprint (``?v=``), so browsers may keep it for a year.
+    """
+    if find_site(site_key) is None:
+        response = Response(unknown_site_script(site_key), status=404, mimetype="text/javascript")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    module = widget_module(name)
+    response = Response(mimetype="text/javascript")
+    response.set_etag(module.etag)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    # Module scripts are fetched with CORS from the site's own pages.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.vary.add("Accept-Encoding")
+    if request.if_none_match.contains(module.etag):
+        response.status_code = 304
+        return response
+    if request.accept_encodings["gzip"]:
+        response.set_data(module.gzipped)
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response.set_data(module.body)
     return response
 
 

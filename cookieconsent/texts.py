@@ -20,6 +20,7 @@ BANNER_TEXT_KEYS = (
     "withdraw",
     "gpc_honored",
     "error",
+    "queued",
     "opt_out_description",
     "do_not_sell",
     "notice_description",
@@ -122,6 +123,7 @@ BANNER_TEXTS: dict[str, dict[str, str]] = {
             "cho tiếp thị."
         ),
         "error": "Chưa lưu được lựa chọn của bạn. Vui lòng thử lại.",
+        "queued": "Chưa lưu được lựa chọn của bạn: chúng tôi sẽ tự gửi lại khi có kết nối.",
         "opt_out_description": (
             "Chúng tôi và đối tác dùng cookie để phân tích và hiển thị quảng cáo phù hợp. "
             "Bạn có thể từ chối việc bán hoặc chia sẻ thông tin cá nhân của mình bất cứ lúc nào."
@@ -186,6 +188,7 @@ BANNER_TEXTS: dict[str, dict[str, str]] = {
             "do not sell or share your data for marketing."
         ),
         "error": "Your choice could not be saved. Please try again.",
+        "queued": "Your choice is not saved yet: we will send it again as soon as we can.",
         "opt_out_description": (
             "We and our partners use cookies for analytics and personalised advertising. You can "
             "opt out of the sale or sharing of your personal information at any time."

@@ -35,6 +35,7 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "des fins de marketing."
         ),
         "error": "Votre choix n'a pas pu être enregistré. Veuillez réessayer.",
+        "queued": "Votre choix n'est pas encore enregistré : nous le renverrons dès que possible.",
         "opt_out_description": (
             "Nous et nos partenaires utilisons des cookies à des fins d'analyse et de publicité "
             "personnalisée. Vous pouvez vous opposer à tout moment à la vente ou au partage de vos "
@@ -106,6 +107,9 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "gesendet, daher verkaufen oder teilen wir Ihre Daten nicht für Marketingzwecke."
         ),
         "error": "Ihre Auswahl konnte nicht gespeichert werden. Bitte versuchen Sie es erneut.",
+        "queued": (
+            "Ihre Auswahl ist noch nicht gespeichert: Wir senden sie erneut, sobald es möglich ist."
+        ),
         "opt_out_description": (
             "Wir und unsere Partner verwenden Cookies für Analysen und personalisierte Werbung. "
             "Sie können dem Verkauf oder der Weitergabe Ihrer personenbezogenen Daten jederzeit "
@@ -176,6 +180,9 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "marketing."
         ),
         "error": "No se ha podido guardar su elección. Vuelva a intentarlo.",
+        "queued": (
+            "Su elección aún no se ha guardado: la enviaremos de nuevo en cuanto sea posible."
+        ),
         "opt_out_description": (
             "Nosotros y nuestros socios utilizamos cookies con fines analíticos y de publicidad "
             "personalizada. Puede optar en cualquier momento por que no se venda ni se comparta su "
@@ -247,6 +254,7 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "de marketing."
         ),
         "error": "Não foi possível guardar a sua escolha. Tente novamente.",
+        "queued": "A sua escolha ainda não foi guardada: voltaremos a enviá-la assim que possível.",
         "opt_out_description": (
             "Nós e os nossos parceiros utilizamos cookies para análise e publicidade "
             "personalizada. Pode opor-se à venda ou partilha das suas informações pessoais a "
@@ -316,6 +324,9 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "finalità di marketing."
         ),
         "error": "Non è stato possibile salvare la sua scelta. La preghiamo di riprovare.",
+        "queued": (
+            "La sua scelta non è ancora stata salvata: la invieremo di nuovo appena possibile."
+        ),
         "opt_out_description": (
             "Noi e i nostri partner utilizziamo cookie per analisi statistiche e pubblicità "
             "personalizzata. Può opporsi in qualsiasi momento alla vendita o alla condivisione "
@@ -388,6 +399,7 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "verzonden, dus wij verkopen of delen uw gegevens niet voor marketing."
         ),
         "error": "Uw keuze kon niet worden opgeslagen. Probeer het opnieuw.",
+        "queued": "Uw keuze is nog niet opgeslagen: we versturen hem opnieuw zodra het kan.",
         "opt_out_description": (
             "Wij en onze partners gebruiken cookies voor analyse en gepersonaliseerde "
             "advertenties. U kunt op elk moment bezwaar maken tegen de verkoop of het delen van uw "
@@ -455,6 +467,7 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "お客様のデータをマーケティング目的で販売または共有することはありません。"
         ),
         "error": "選択内容を保存できませんでした。もう一度お試しください。",
+        "queued": "選択内容はまだ保存されていません。接続が回復しだい再送信します。",
         "opt_out_description": (
             "当サイトおよびパートナーは、"
             "アクセス解析とパーソナライズされた広告のためにCookieを使用しています。"
@@ -521,6 +534,7 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "보냈으므로, 저희는 귀하의 데이터를 마케팅 목적으로 판매하거나 공유하지 않습니다."
         ),
         "error": "선택 사항을 저장하지 못했습니다. 다시 시도해 주십시오.",
+        "queued": "선택 사항이 아직 저장되지 않았습니다. 연결되는 대로 다시 보내겠습니다.",
         "opt_out_description": (
             "저희와 파트너는 분석 및 맞춤형 광고를 위해 쿠키를 사용합니다. 귀하는 언제든지 "
             "개인정보의 판매 또는 공유를 거부할 수 있습니다."
@@ -583,6 +597,7 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "因此我们不会出于营销目的出售或共享您的数据。"
         ),
         "error": "未能保存您的选择。请重试。",
+        "queued": "您的选择尚未保存：我们会在可以连接时重新发送。",
         "opt_out_description": (
             "我们及我们的合作伙伴使用Cookie进行分析和个性化广告。"
             "您可以随时选择退出对您个人信息的出售或共享。"
@@ -643,6 +658,7 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "เราจึงไม่ขายหรือแบ่งปันข้อมูลของคุณเพื่อการตลาด"
         ),
         "error": "ไม่สามารถบันทึกตัวเลือกของคุณได้ โปรดลองอีกครั้ง",
+        "queued": "ยังไม่ได้บันทึกตัวเลือกของคุณ เราจะส่งอีกครั้งทันทีที่ทำได้",
         "opt_out_description": (
             "เราและพันธมิตรใช้คุกกี้เพื่อการวิเคราะห์และการโฆษณาที่ปรับให้เหมาะกับคุณ "
             "คุณสามารถเลือกไม่ให้มีการขายหรือแบ่งปันข้อมูลส่วนบุคคลของคุณได้ทุกเมื่อ"
@@ -705,6 +721,10 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "pemasaran."
         ),
         "error": "Pilihan Anda tidak dapat disimpan. Silakan coba lagi.",
+        "queued": (
+            "Pilihan Anda belum tersimpan: kami akan "
+            "mengirimkannya lagi segera setelah memungkinkan."
+        ),
         "opt_out_description": (
             "Kami dan mitra kami menggunakan cookie untuk analitik dan iklan yang dipersonalisasi. "
             "Anda dapat menolak penjualan atau pembagian informasi pribadi Anda kapan saja."

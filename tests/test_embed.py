@@ -5,20 +5,22 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 
 from cookieconsent.extensions import db
 from cookieconsent.models import Site
+from cookieconsent.schemas import SiteConfigSchema
+from cookieconsent.services.site_config import apply_site_config
+from cookieconsent.services.sites import FIRST_LAYER_TEXT_KEYS
+from cookieconsent.services.widget import modules_version
+from tests.conftest import SiteFactory
+from tests.widget_script import embedded_config
 
-WIDGET_BUDGET_GZIP_BYTES = 12 * 1024
-
-
-def embedded_config(script: str) -> dict[str, object]:
-    match = re.search(r"\}\)\((\{.*\}),(\".*\")\);\s*$", script, re.S)
-    assert match, "the widget ends by calling itself with (config, css)"
-    config: dict[str, object] = json.loads(match.group(1))
-    return config
+WIDGET_BUDGET_GZIP_BYTES = 10_000
+REFERENCE_SITE = Path(__file__).resolve().parent.parent / "bench" / "fixtures" / "widget-site.json"
 
 
 def test_widget_is_javascript_with_the_sites_configuration(client: FlaskClient, site: Site) -> None:
@@ -30,20 +32,51 @@ def test_widget_is_javascript_with_the_sites_configuration(client: FlaskClient, 
     assert config["siteKey"] == site.site_key
     assert config["policyVersion"] == "1.0"
     assert config["policyUrl"] == "https://shop.example/privacy"
-    assert [c["name"] for c in config["categories"]] == ["essential", "analytics", "marketing"]  # type: ignore[index, union-attr]
+    assert config["categories"] == ["essential", "analytics", "marketing"]
     texts = config["texts"]
-    assert texts["vi"]["accept_all"] == "Chấp nhận tất cả"  # type: ignore[index]
-    assert texts["en"]["reject_all"] == "Reject all"  # type: ignore[index]
-    assert texts["en"]["categories"]["analytics"]["title"] == "Analytics"  # type: ignore[index]
+    assert texts["vi"]["accept_all"] == "Chấp nhận tất cả"
+    assert texts["en"]["reject_all"] == "Reject all"
+    # The script carries the opt-in first layer; the rest comes with the language's text file.
+    assert set(texts["en"]) == set(FIRST_LAYER_TEXT_KEYS)
+    full = client.get(f"/c/{site.site_key}/texts/en.json").get_json()
+    assert full["categories"]["analytics"]["title"] == "Analytics"
+    assert full["do_not_sell"] == "Do Not Sell or Share My Personal Information"
+    assert config["modules"] == f"/c/{site.site_key}/{{}}.js?v={modules_version()}"
 
 
-def test_widget_fits_the_gzip_budget(client: FlaskClient, site: Site) -> None:
+def test_widget_fits_the_gzip_budget(client: FlaskClient, make_site: SiteFactory) -> None:
+    """The script a first layer needs stays within 10,000 bytes gzipped for the reference site."""
+    reference = json.loads(REFERENCE_SITE.read_text(encoding="utf-8"))
+    site = make_site(name=reference["name"], domains=tuple(reference["domains"]))
+    apply_site_config(site, SiteConfigSchema().load(reference))
     response = client.get(f"/c/{site.site_key}.js", headers={"Accept-Encoding": "gzip, br"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in response.headers["Vary"]
     assert len(response.data) <= WIDGET_BUDGET_GZIP_BYTES, len(response.data)
     plain = client.get(f"/c/{site.site_key}.js").data
     assert gzip.decompress(response.data) == plain
+    assert len(embedded_config(plain.decode())["services"]) == 6
+
+
+@pytest.mark.parametrize("name", ["tags", "prefs"])
+def test_widget_modules_are_immutable_cross_origin_scripts(
+    client: FlaskClient, site: Site, name: str
+) -> None:
+    url = f"/c/{site.site_key}/{name}.js?v={modules_version()}"
+    response = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Content-Encoding"] == "gzip"
+    # ES modules are fetched with CORS by the site's pages.
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    body = gzip.decompress(response.data).decode()
+    assert body.startswith("/*! cookieconsent widget")
+    assert "export" in body
+    again = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+    assert client.get(f"/c/nosuchsite1/{name}.js").status_code == 404
+    assert client.get(f"/c/{site.site_key}/other.js").status_code == 404
 
 
 def test_widget_is_cacheable_and_conditional(client: FlaskClient, site: Site) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from cookieconsent import create_app
 from cookieconsent.extensions import db
 from cookieconsent.models import ConsentEvent, ConsentState, Site
 from cookieconsent.services.site_config import export_site_config
+from tests.widget_script import embedded_config
 
 from .conftest import SiteFactory, _config, table_counts
 from .geodata import (
@@ -83,13 +82,6 @@ def sites() -> SiteFactory:
 def region_of(client: FlaskClient, site: Site, address: str | None) -> Any:
     headers = {"X-Forwarded-For": address} if address else {}
     return client.get(f"/api/v1/sites/{site.site_key}/region", headers=headers)
-
-
-def embedded_config(script: str) -> dict[str, Any]:
-    match = re.search(r"\}\)\((\{.*\}),(\".*\")\);\s*$", script, re.S)
-    assert match, "the widget ends by calling itself with (config, css)"
-    config: dict[str, Any] = json.loads(match.group(1))
-    return config
 
 
 # /region ------------------------------------------------------------------------------------

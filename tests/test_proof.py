@@ -28,8 +28,9 @@ from cookieconsent.models import (
 from cookieconsent.services.chain import chain_keys, compute_mac, event_content, verify_chain
 from cookieconsent.services.consent import Decision, record_consent
 from cookieconsent.services.jurisdictions import effective_rules
-from cookieconsent.services.sites import SiteProfile
+from cookieconsent.services.sites import SiteProfile, bundled_config
 from cookieconsent.services.webhooks import add_endpoint
+from tests.widget_script import served_config
 
 from .conftest import SECRET_KEYS, SiteFactory, _config, table_counts
 
@@ -52,15 +53,6 @@ def events(site_id: int | None = None) -> list[ConsentEvent]:
     if site_id is not None:
         query = query.where(ConsentEvent.site_id == site_id)
     return list(db.session.execute(query).scalars())
-
-
-def embedded_config(client: FlaskClient, site_key: str) -> dict[str, Any]:
-    response = client.get(f"/c/{site_key}.js")
-    assert response.status_code == 200
-    match = re.search(r"\}\)\((\{.*\}),(\".*\")\);\s*$", response.get_data(as_text=True), re.S)
-    assert match, "the widget ends by calling itself with (config, css)"
-    config: dict[str, Any] = json.loads(match.group(1))
-    return config
 
 
 def patch_config(client: FlaskClient, make_site: SiteFactory, site: Site, body: Any) -> None:
@@ -111,7 +103,7 @@ def test_each_site_has_its_own_chain(
 
 
 def test_snapshot_holds_what_the_widget_showed(client: FlaskClient, site: Site) -> None:
-    embedded = embedded_config(client, site.site_key)
+    embedded = served_config(client, site.site_key)
     post_choice(client, site, {"action": "accept_all"})
     post_choice(client, site, {"action": "reject_all"})
 
@@ -123,16 +115,15 @@ def test_snapshot_holds_what_the_widget_showed(client: FlaskClient, site: Site) 
     assert snapshot.digest == embedded["digest"]
 
     shown = snapshot.content["widget"]
-    assert shown["categories"] == embedded["categories"]
+    assert [category["name"] for category in shown["categories"]] == embedded["categories"]
     assert shown["policyVersion"] == embedded["policyVersion"] == "1.0"
     # The script carries some languages and loads the others; the snapshot holds them all.
     assert set(shown["texts"]) == set(embedded["languages"])
-    for language, texts in embedded["texts"].items():
-        assert shown["texts"][language] == texts
-    per_request = {"apiBase", "digest", "texts"}
-    assert {k: v for k, v in shown.items() if k != "texts"} == {
-        k: v for k, v in embedded.items() if k not in per_request
-    }
+    # What the script carries is exactly the compact form of what the snapshot holds.
+    per_request = {"apiBase", "modules"}
+    assert {k: v for k, v in embedded.items() if k not in per_request} == bundled_config(
+        {**shown, "digest": snapshot.digest}
+    )
     assert snapshot.content["jurisdiction_rules"] == effective_rules({})
 
 
@@ -141,7 +132,7 @@ def test_changed_text_makes_a_new_snapshot(
 ) -> None:
     post_choice(client, site, {"action": "accept_all"})
     patch_config(client, make_site, site, {"texts": {"vi": {"title": "Cookie của Shop"}}})
-    embedded = embedded_config(client, site.site_key)
+    embedded = served_config(client, site.site_key)
     assert embedded["texts"]["vi"]["title"] == "Cookie của Shop"
     post_choice(client, site, {"action": "accept_all"})
 
@@ -159,10 +150,10 @@ def test_changed_text_makes_a_new_snapshot(
 def test_config_digest_names_the_snapshot_shown(
     client: FlaskClient, make_site: SiteFactory, site: Site
 ) -> None:
-    old_digest = embedded_config(client, site.site_key)["digest"]
+    old_digest = served_config(client, site.site_key)["digest"]
     post_choice(client, site, {"action": "accept_all", "config_digest": old_digest})
     patch_config(client, make_site, site, {"texts": {"en": {"title": "Cookies at Shop"}}})
-    new_digest = embedded_config(client, site.site_key)["digest"]
+    new_digest = served_config(client, site.site_key)["digest"]
     assert new_digest != old_digest
 
     # A page still running the cached old script says so, and is believed.
@@ -189,7 +180,7 @@ def test_snapshot_shown_before_a_change_is_kept_for_late_choices(
     client: FlaskClient, make_site: SiteFactory, site: Site
 ) -> None:
     """A visitor who loaded the banner before the change, and nobody chose under it yet."""
-    shown = embedded_config(client, site.site_key)
+    shown = served_config(client, site.site_key)
     patch_config(client, make_site, site, {"texts": {"vi": {"title": "Tiêu đề mới"}}})
     post_choice(client, site, {"action": "accept_all", "config_digest": shown["digest"]})
 
@@ -197,12 +188,13 @@ def test_snapshot_shown_before_a_change_is_kept_for_late_choices(
     snapshot = db.session.get(ConfigSnapshot, event.snapshot_id)
     assert snapshot is not None
     assert snapshot.digest == shown["digest"]
-    assert snapshot.content["widget"]["texts"]["vi"] == shown["texts"]["vi"]
+    carried = shown["texts"]["vi"]
+    assert {key: snapshot.content["widget"]["texts"]["vi"][key] for key in carried} == carried
 
 
 def test_snapshots_are_per_site(client: FlaskClient, site: Site, make_site: SiteFactory) -> None:
     other = make_site(name="Other", domains=("other.example",))
-    digest = embedded_config(client, other.site_key)["digest"]
+    digest = served_config(client, other.site_key)["digest"]
     post_choice(client, other, {"action": "accept_all"})
     # Another site's digest does not make this site's event point at that site's snapshot.
     post_choice(client, site, {"action": "accept_all", "config_digest": digest})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from cookieconsent.extensions import db
 from cookieconsent.models import Category, Service, Site
 from cookieconsent.services.site_config import export_site_config
 from cookieconsent.services.sites import SiteProfile, widget_config
+from tests.widget_script import embedded_config
 
 from .conftest import SiteFactory, table_counts
 
@@ -71,13 +71,6 @@ def category_rows(site: Site) -> list[Category]:
             sa.select(Category).where(Category.site_id == site.id).order_by(Category.position)
         ).scalars()
     )
-
-
-def embedded_config(script: str) -> dict[str, Any]:
-    match = re.search(r"\}\)\((\{.*\}),(\".*\")\);\s*$", script, re.S)
-    assert match, "the widget ends by calling itself with (config, css)"
-    config: dict[str, Any] = json.loads(match.group(1))
-    return config
 
 
 def with_defaults(service: dict[str, Any]) -> dict[str, Any]:
@@ -202,9 +195,11 @@ def test_widget_carries_the_configured_services(
     assert list(services) == ["ga4", "meta_pixel"]
     assert services["ga4"]["category"] == "analytics"
     assert [cookie["name"] for cookie in services["ga4"]["cookies"]] == ["_ga", "_ga_"]
-    assert [cookie["match"] for cookie in services["ga4"]["cookies"]] == ["exact", "prefix"]
+    # An exact match is the default, left out of the script.
+    assert [cookie.get("match") for cookie in services["ga4"]["cookies"]] == [None, "prefix"]
     assert services["meta_pixel"]["category"] == "marketing"
-    assert config["texts"]["en"]["services"]["ga4"]["title"] == "Google Analytics 4"
+    texts = client.get(f"/c/{site.site_key}/texts/en.json").get_json()
+    assert texts["services"]["ga4"]["title"] == "Google Analytics 4"
 
 
 def test_patch_changes_only_the_keys_sent(
@@ -284,7 +279,9 @@ def test_patch_texts_reach_the_widget(
     )
     config = embedded_config(client.get(f"/c/{site.site_key}.js").get_data(as_text=True))
     assert config["texts"]["en"]["title"] == "Cookies at the shop"
-    assert config["texts"]["en"]["categories"]["analytics"]["title"] == "Visit counting"
+    texts = client.get(f"/c/{site.site_key}/texts/en.json").get_json()
+    assert texts["title"] == "Cookies at the shop"
+    assert texts["categories"]["analytics"]["title"] == "Visit counting"
 
 
 # Categories ---------------------------------------------------------------------------------
@@ -314,7 +311,8 @@ def test_adding_a_category_keeps_essential_locked(
         ("preferences", False),
     ]
     config = embedded_config(client.get(f"/c/{site.site_key}.js").get_data(as_text=True))
-    assert {"name": "preferences", "locked": False} in config["categories"]
+    # Plain names in the script: essential is the one that is always on.
+    assert config["categories"] == ["essential", "analytics", "marketing", "preferences"]
 
 
 def test_removing_an_unused_category(

@@ -134,12 +134,10 @@ class SiteProfile:
     webhook_endpoint_ids: tuple[int, ...]
     widget_config: Mapping[str, Any]
     snapshot_digest: str
-    # Snapshot IDs by digest, and built widgets by (API base, minified, GPC); filled on use.
+    # Snapshot IDs by digest; filled on use.
     snapshot_ids: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
-    # Built widgets, by (API base, minified, GPC); filled on first use.
-    bundles: dict[tuple[str, bool, bool], Any] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    # Built widgets, by (API base, GPC); filled on first use.
+    bundles: dict[tuple[str, bool], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, site: Site) -> SiteProfile:
@@ -301,14 +299,59 @@ def widget_languages(site: Site) -> list[str]:
 
 # The script itself carries this many languages, the default first; the rest load on demand.
 BUNDLED_LANGUAGES = 2
+# Texts of the opt-in first layer. Other regimes, the GPC notice and the preferences dialog
+# load the language's full texts (``/c/<key>/texts/<lang>.json``) when they need them.
+FIRST_LAYER_TEXT_KEYS = (
+    "title",
+    "description",
+    "policy_link",
+    "accept_all",
+    "reject_all",
+    "preferences",
+    "reopen",
+    "error",
+    "queued",
+    "policy_updated",
+)
 
 
 def bundled_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The configuration as the script carries it: texts of the first languages only."""
+    """The configuration as the script carries it: compact, with first-layer texts only.
+
+    Defaults are left out (an exact cookie match, no domain, no storage keys, options off) and
+    categories are plain names (``essential`` is the locked one), so that the script stays
+    within its size budget. The proof snapshot keeps the full :func:`widget_config`.
+    """
     default = config["defaultLanguage"]
     order = [default, *(language for language in config["languages"] if language != default)]
-    carried = order[:BUNDLED_LANGUAGES]
-    return {**config, "texts": {language: config["texts"][language] for language in carried}}
+    compact = {
+        key: value
+        for key, value in config.items()
+        if key not in {"categories", "services", "consentMode", "texts"} and value is not None
+    }
+    compact["categories"] = [category["name"] for category in config["categories"]]
+    compact["services"] = [
+        {
+            "name": service["name"],
+            "category": service["category"],
+            "cookies": [
+                {key: value for key, value in cookie.items() if value not in (None, "exact")}
+                for cookie in service["cookies"]
+            ],
+            **({"storage": service["storage"]} if service["storage"] else {}),
+        }
+        for service in config["services"]
+    ]
+    compact["consentMode"] = {key: True for key, on in config["consentMode"].items() if on}
+    compact["texts"] = {
+        language: {
+            key: config["texts"][language][key]
+            for key in FIRST_LAYER_TEXT_KEYS
+            if key in config["texts"][language]
+        }
+        for language in order[:BUNDLED_LANGUAGES]
+    }
+    return compact
 
 
 def widget_config(site: Site) -> dict[str, Any]:

@@ -1,101 +1,112 @@
-"""Building the widget: the site's configuration, the code and the styles in one script."""
+"""Serving the widget: the built bundle with a site's configuration inside.
+
+The widget's sources live in ``cookieconsent/widget/src``; ``npm run build`` (esbuild) writes the
+minified bundle to ``cookieconsent/widget/bundle``, which is committed and shipped in the package,
+so serving needs no Node and nothing is minified at run time. Each bundle file starts with the
+SHA-256 of the sources it was built from (see :func:`sources_digest`).
+"""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
 import json
+import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from functools import cache
+from importlib import resources
 from typing import Any
 
-import rcssmin
-from calmjs.parse import es5
-from calmjs.parse.unparsers.es5 import minify_print
-
-from ..config import PROJECT_ROOT
-
-WIDGET_DIR = PROJECT_ROOT / "static" / "widget"
-# Order matters: later modules use what earlier ones define.
-WIDGET_MODULES = (
-    "util.js",
-    "storage.js",
-    "gate.js",
-    "cleanup.js",
-    "server.js",
-    "consent_mode.js",
-    "ui.js",
-    "core.js",
-)
-WIDGET_STYLESHEET = "widget.css"
-# The modules run inside one closure, which receives the configuration and the stylesheet.
-WRAPPER_CALL = "(CONFIG,CSS)"
-WRAPPER_START = "(function(_config,_css){'use strict';\n"
-WRAPPER_END = "\n})" + WRAPPER_CALL + ";"
+BUNDLE_PACKAGE = "cookieconsent.widget"
+SOURCE_SUFFIXES = (".js", ".css")
+HEADER = re.compile(r"^/\*! cookieconsent widget \| built from sources sha256:([0-9a-f]{64}) \*/\n")
 
 
 @dataclass(frozen=True)
 class WidgetBundle:
-    """The built script for one site, plain and gzipped, with its ETag."""
+    """A script as served: plain and gzipped, with its ETag."""
 
     body: bytes
     gzipped: bytes
     etag: str
 
 
-def _read(name: str) -> str:
-    return (WIDGET_DIR / name).read_text(encoding="utf-8")
-
-
-@lru_cache(maxsize=4)
-def _code(minify: bool, fingerprint: tuple[float, ...]) -> tuple[str, str]:
-    # The fingerprint (file modification times) only keys the cache, so edits show in development.
-    script = WRAPPER_START + "\n".join(_read(name) for name in WIDGET_MODULES) + WRAPPER_END
-    stylesheet = _read(WIDGET_STYLESHEET)
-    if minify:
-        # Every name is local to the closure, so all of them may be shortened.
-        script = minify_print(es5(script), obfuscate=True, obfuscate_globals=False)
-        stylesheet = rcssmin.cssmin(stylesheet)
-    return script, stylesheet
-
-
-def _fingerprint() -> tuple[float, ...]:
-    return tuple(
-        (WIDGET_DIR / name).stat().st_mtime for name in (*WIDGET_MODULES, WIDGET_STYLESHEET)
+def _bundle_file(name: str) -> str:
+    return (
+        resources.files(BUNDLE_PACKAGE)
+        .joinpath("bundle")
+        .joinpath(name)
+        .read_text(encoding="utf-8")
     )
+
+
+@cache
+def core_script() -> str:
+    """The bundle's core: ``(function(__cc_config){…})``, still to be called with a config."""
+    return _bundle_file("core.js").rstrip()
+
+
+# ES modules the core imports: "tags" as it starts (gating, clean-up), "prefs" when the visitor
+# opens the preferences (the dialog and the data panel).
+MODULES = ("tags", "prefs")
+
+
+@cache
+def widget_module(name: str) -> WidgetBundle:
+    """One of :data:`MODULES`, as served."""
+    if name not in MODULES:
+        raise KeyError(name)
+    return _bundle(_bundle_file(f"{name}.js"))
+
+
+@cache
+def modules_version() -> str:
+    """A short fingerprint of every module, for URLs that browsers may cache for good."""
+    digest = hashlib.sha256(b"".join(widget_module(name).body for name in MODULES))
+    return digest.hexdigest()[:12]
+
+
+def sources_digest() -> str:
+    """SHA-256 over the widget's source files (name, then content, in name order).
+
+    The same digest as ``scripts/build-widget.mjs`` writes into each bundle file's header.
+    """
+    digest = hashlib.sha256()
+    sources = resources.files(BUNDLE_PACKAGE).joinpath("src")
+    for entry in sorted(sources.iterdir(), key=lambda item: item.name):
+        if not entry.name.endswith(SOURCE_SUFFIXES):
+            continue
+        digest.update(entry.name.encode() + b"\0")
+        digest.update(entry.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def bundle_digest(name: str) -> str | None:
+    """The source digest a bundle file says it was built from, or ``None`` without a header."""
+    match = HEADER.match(_bundle_file(name))
+    return match.group(1) if match else None
 
 
 def _json_for_script(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    # Line and paragraph separators end a line in older JavaScript engines.
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    # "</script" and "<!--" inside a string would end or confuse an inline copy of the script;
+    # line and paragraph separators end a line in older JavaScript engines.
+    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-@lru_cache(maxsize=512)
 def _bundle(text: str) -> WidgetBundle:
     body = text.encode("utf-8")
     digest = hashlib.sha256(body).hexdigest()[:32]
     return WidgetBundle(body=body, gzipped=gzip.compress(body, 9, mtime=0), etag=digest)
 
 
-def build_widget(config: dict[str, Any], *, minify: bool = True) -> WidgetBundle:
-    """The complete widget script for a site configuration."""
-    script, stylesheet = _code(minify, _fingerprint())
-    body = script.rstrip().removesuffix(";").removesuffix(WRAPPER_CALL)
-    text = (
-        "/*! cookieconsent | self-hosted consent banner */\n"
-        f"{body}({_json_for_script(config)},{_json_for_script(stylesheet)});\n"
-    )
-    return _bundle(text)
+def build_widget(config: dict[str, Any]) -> WidgetBundle:
+    """The complete widget script for a site configuration (see ``WidgetConfig``)."""
+    return _bundle(f"{core_script()}({_json_for_script(config)});\n")
 
 
 def unknown_site_script(site_key: str) -> str:
     """A script that only warns: a wrong key must never break the host page."""
     message = json.dumps(f"cookieconsent: no site with key {site_key!r}; the banner is not shown.")
     return "window.console&&console.warn(" + message.replace("<", "\\u003c") + ");\n"
-
-
-def widget_path() -> Path:
-    """The folder holding the widget sources."""
-    return WIDGET_DIR

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -24,8 +25,12 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 CHROMIUM = "/usr/bin/chromium"
+# Host names under example.test reach the host site on 127.0.0.1 (subdomain tests), without
+# touching /etc/hosts.
+HOST_RESOLVER_RULES = "MAP example.test 127.0.0.1, MAP *.example.test 127.0.0.1"
 CHROMIUM_ARGS = [
     "--no-sandbox",
+    f"--host-resolver-rules={HOST_RESOLVER_RULES}",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
@@ -214,6 +219,12 @@ class HostSite:
             body, extra_headers = page
         elif script is not None:
             status, content_type, body = "200 OK", "text/javascript; charset=utf-8", script
+        elif path.startswith("/slow/") and path.endswith(".js"):
+            # /slow/<ms>/<name>.js: a tag on a slow CDN, answered after <ms> milliseconds.
+            delay, _, name = path[len("/slow/") : -len(".js")].partition("/")
+            time.sleep(int(delay) / 1000)
+            status, content_type = "200 OK", "text/javascript; charset=utf-8"
+            body = _report(f"{name}-external") + ";"
         elif path.startswith("/track/") and path.endswith(".js"):
             name = path[len("/track/") : -len(".js")]
             status, content_type = "200 OK", "text/javascript; charset=utf-8"
@@ -233,9 +244,14 @@ class HostSite:
         )
         return [data]
 
-    def add_page(self, html: str, headers: dict[str, str] | None = None) -> str:
-        """Serve ``html`` (with extra response ``headers``) at a new address; return its URL."""
-        path = f"/pages/{uuid.uuid4().hex}.html"
+    def add_page(
+        self, html: str, headers: dict[str, str] | None = None, path: str | None = None
+    ) -> str:
+        """Serve ``html`` (with extra response ``headers``) at ``path`` or a new address.
+
+        Returns its URL on 127.0.0.1; any host name that resolves here serves it too.
+        """
+        path = path or f"/pages/{uuid.uuid4().hex}.html"
         with self._lock:
             self._pages[path] = (html, list((headers or {}).items()))
         return self.origin + path
@@ -651,3 +667,27 @@ def api_call(
             status, response_headers = error.code, dict(error.headers)
     content_type = response_headers.get("Content-Type", "")
     return status, response_headers, json.loads(raw) if "json" in content_type else raw
+
+
+# --- the widget's own storage ----------------------------------------------------------------
+
+
+def consent_cookie_name(site_key: str) -> str:
+    """The cookie that keeps one site's choice in the browser (one per site, never shared)."""
+    return f"cookieconsent_{site_key}"
+
+
+def stored_record(context: Any, site_key: str) -> dict[str, Any] | None:
+    """The widget's record for this site, decoded from its cookie (``None`` without one)."""
+    from urllib.parse import unquote
+
+    for cookie in context.cookies():
+        if cookie["name"] == consent_cookie_name(site_key):
+            return json.loads(unquote(cookie["value"]))  # type: ignore[no-any-return]
+    return None
+
+
+def store_record(context: Any, origin: str, site_key: str, record: dict[str, Any]) -> None:
+    """Put a record in the widget's cookie, as another script on the page could."""
+    value = quote(json.dumps(record, separators=(",", ":")))
+    context.add_cookies([{"name": consent_cookie_name(site_key), "value": value, "url": origin}])

@@ -5,12 +5,10 @@ Each test starts from a fresh browser context and a fresh site, so no choice lea
 
 from __future__ import annotations
 
-import json
 import re
 import socket
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
@@ -21,6 +19,8 @@ from .conftest import (
     ConsentService,
     HostSite,
     in_ci,
+    recorded_events,
+    store_record,
 )
 
 try:
@@ -70,7 +70,7 @@ FOCUSED = """() => {
     role: el.getAttribute("data-role"),
     category: el.getAttribute("data-category-switch"),
     inWidget: !!el.closest("#cookieconsent"),
-    inPreferences: !!el.closest(".cc-prefs"),
+    inPreferences: !!el.closest(".cookieconsent-prefs"),
     inBanner: !!el.closest('[data-role="banner"]'),
     focusVisible: el.matches(":focus-visible"),
     outlineStyle: style.outlineStyle,
@@ -120,7 +120,11 @@ def consent_writes(page: Page) -> list[str]:
 
 
 def wait_until_decided(page: Page, decided: bool = True) -> dict[str, Any]:
-    page.wait_for_function("d => window.cookieConsent.get().decided === d", arg=decided)
+    """Wait until the service has the choice (nothing pending) and it reads as ``decided``."""
+    page.wait_for_function(
+        "d => { const s = window.cookieConsent.get(); return s.decided === d && !s.pending; }",
+        arg=decided,
+    )
     return widget_state(page)
 
 
@@ -469,17 +473,16 @@ def test_new_policy_version_asks_again(
     assert server["categories"] == {"essential": True, "analytics": False, "marketing": False}
 
 
-def test_a_refused_visitor_id_is_replaced_by_a_fresh_one(
-    new_context: Callable[..., Any],
-    host_page: Callable[..., str],
-    host_server: HostSite,
-    consent_service: ConsentService,
-    site_key: str,
-) -> None:
-    context = new_context()
-    tampered = quote(json.dumps({"v": "forged.visitor-id", "d": False}, separators=(",", ":")))
-    context.add_cookies([{"name": "cookieconsent", "value": tampered, "url": host_server.origin}])
-    page = context.new_page()
+def settled_change(page: Page) -> dict[str, Any]:
+    """The last ``change`` the page heard (into ``window.__changes``) once nothing is pending."""
+    page.wait_for_function(
+        "window.__changes.length > 0 && !window.__changes[window.__changes.length - 1].pending"
+    )
+    return page.evaluate("window.__changes[window.__changes.length - 1]")  # type: ignore[no-any-return]
+
+
+def post_statuses(page: Page) -> list[int]:
+    """Statuses of the consent POSTs this page sends from now on."""
     statuses: list[int] = []
     page.on(
         "response",
@@ -489,6 +492,47 @@ def test_a_refused_visitor_id_is_replaced_by_a_fresh_one(
             else None
         ),
     )
+    return statuses
+
+
+def test_a_visitor_id_the_service_refuses_is_dropped_when_the_session_starts(
+    new_context: Callable[..., Any],
+    host_page: Callable[..., str],
+    host_server: HostSite,
+    consent_service: ConsentService,
+    site_key: str,
+) -> None:
+    context = new_context()
+    store_record(context, host_server.origin, site_key, {"u": 1, "v": "forged.visitor-id"})
+    page = context.new_page()
+    statuses = post_statuses(page)
+    with page.expect_response(lambda r: "/consents/forged.visitor-id" in r.url) as lookup:
+        page.goto(host_page())
+    assert lookup.value.status == 400
+    expect(page.locator(BANNER)).to_be_visible()
+    page.wait_for_function("window.cookieConsent.get().visitorId === null")
+
+    page.locator(f'{BANNER} [data-role="accept-all"]').click()
+    state = wait_until_decided(page)
+    assert state["visitorId"] not in (None, "forged.visitor-id")
+    assert statuses == [201], "the write goes out without the refused ID"
+    assert consent_service.lookup(site_key, state["visitorId"])["decided"] is True
+    wait_for_ran(page, list(GATED_SCRIPTS))
+
+
+def test_a_refused_visitor_id_is_replaced_by_a_fresh_one(
+    new_context: Callable[..., Any],
+    host_page: Callable[..., str],
+    host_server: HostSite,
+    consent_service: ConsentService,
+    site_key: str,
+) -> None:
+    context = new_context()
+    store_record(context, host_server.origin, site_key, {"u": 1, "v": "forged.visitor-id"})
+    page = context.new_page()
+    # The lookup at the start of the session cannot reach the service, so the ID is kept.
+    page.route(f"{consent_service.origin}/api/v1/sites/*/consents/*", lambda r: r.abort())
+    statuses = post_statuses(page)
     page.goto(host_page())
     expect(page.locator(BANNER)).to_be_visible()
     assert widget_state(page)["visitorId"] == "forged.visitor-id"
@@ -534,8 +578,7 @@ def test_reopen_change_and_withdraw(
     analytics.uncheck()
     marketing.check()
     dialog.locator('[data-role="save"]').click()
-    page.wait_for_function("window.__changes.length === 1")
-    change = page.evaluate("window.__changes[0]")
+    change = settled_change(page)
     assert change["visitorId"] == first["visitorId"]
     assert change["decided"] is True
     assert change["categories"] == {"essential": True, "analytics": False, "marketing": True}
@@ -553,12 +596,17 @@ def test_reopen_change_and_withdraw(
     expect(marketing).to_be_checked()
     withdraw = dialog.locator('[data-role="withdraw"]')
     expect(withdraw).to_be_visible()
+    page.evaluate("window.__changes = []")
     withdraw.click()
-    page.wait_for_function("window.__changes.length === 2")
-    change = page.evaluate("window.__changes[1]")
+    # A withdrawal applies at once, before the service answers.
+    page.wait_for_function("window.__changes.length >= 1")
+    change = page.evaluate("window.__changes[0]")
     assert change["decided"] is False
     assert change["categories"] == {"essential": True, "analytics": False, "marketing": False}
     assert page.evaluate("window.cookieConsent.allowed('marketing')") is False
+    # The service's answer changes nothing more: no second event.
+    assert wait_until_decided(page, False)["categories"] == change["categories"]
+    assert page.evaluate("window.__changes.length") == 1
     server = consent_service.lookup(site_key, first["visitorId"])
     assert server["decided"] is False
     assert server["categories"] == {"essential": True, "analytics": False, "marketing": False}
@@ -597,7 +645,9 @@ def test_keyboard_only_visitor_can_open_leave_and_answer_the_banner(
     dialog = page.get_by_role("dialog", name="Cookie preferences")
     expect(dialog).to_be_visible()
     expect(dialog).to_have_attribute("aria-modal", "true")
-    assert page.evaluate("document.querySelector('.cc-prefs').contains(document.activeElement)")
+    assert page.evaluate(
+        "document.querySelector('.cookieconsent-prefs').contains(document.activeElement)"
+    )
 
     # Forward: the trap cycles through the dialog's controls and never leaves it.
     seen = []
@@ -808,13 +858,13 @@ def test_banner_text_meets_wcag_aa_contrast(
     expect(page.locator(BANNER)).to_be_visible()
     # Let the entrance animation finish so nothing is measured half-faded.
     page.wait_for_function(
-        "document.querySelector('#cookieconsent .cc-banner').getAnimations().length === 0"
+        "document.querySelector('.cookieconsent-banner').getAnimations().length === 0"
     )
 
     parts = {
-        "title": f"{BANNER} .cc-title",
-        "description": f"{BANNER} #cc-desc",
-        "policy link": f"{BANNER} .cc-link",
+        "title": f"{BANNER} .cookieconsent-title",
+        "description": f"{BANNER} #cookieconsent-desc",
+        "policy link": f"{BANNER} .cookieconsent-link",
         **{f"{role} button": f'{BANNER} [data-role="{role}"]' for role in ENGLISH},
     }
     ratios = {name: round(contrast_ratio(page, selector), 2) for name, selector in parts.items()}
@@ -836,11 +886,11 @@ def test_site_texts_are_shown_as_text_never_as_markup(
     consent_service.set_site_texts(site_key, {"en": {"title": hostile, "description": breakout}})
     page.goto(host_page())
 
-    title = page.locator(f"{BANNER} .cc-title")
+    title = page.locator(f"{BANNER} .cookieconsent-title")
     expect(title).to_have_text(hostile)
     expect(page.get_by_role("dialog", name=hostile)).to_be_visible()
     expect(page.locator("#cookieconsent img")).to_have_count(0)
-    expect(page.locator(f"{BANNER} #cc-desc")).to_contain_text("</script><script>")
+    expect(page.locator(f"{BANNER} #cookieconsent-desc")).to_contain_text("</script><script>")
     page.wait_for_timeout(100)
     assert page.evaluate("typeof window.__xss") == "undefined"
 
@@ -993,11 +1043,14 @@ def test_failed_write_keeps_the_banner_and_says_so(
         page.locator(f'{BANNER} [data-role="accept-all"]').click()
 
         alert = page.locator(BANNER).get_by_role("alert")
-        expect(alert).to_have_text("Your choice could not be saved. Please try again.")
+        expect(alert).to_have_text(
+            "Your choice is not saved yet: we will send it again as soon as we can."
+        )
         expect(page.locator(BANNER)).to_be_visible()
         expect(page.locator(REOPEN)).to_be_hidden()
         state = widget_state(page)
         assert state["decided"] is False
+        assert state["pending"] is True, "the grant waits to be sent"
         assert state["visitorId"] is None
         assert page.evaluate("window.cookieConsent.allowed('analytics')") is False
         page.wait_for_timeout(100)
@@ -1009,10 +1062,11 @@ def test_failed_write_keeps_the_banner_and_says_so(
             own_service.stop()
 
     if failure != "service-stopped":
-        # Once the service answers again, the same button works.
+        # Once the service answers again, the same button sends the waiting choice at once.
         page.unroute(endpoint)
         page.locator(f'{BANNER} [data-role="accept-all"]').click()
         wait_for_ran(page, list(GATED_SCRIPTS))
         expect(page.locator(BANNER)).to_be_hidden()
         state = widget_state(page)
         assert consent_service.lookup(site_key, state["visitorId"])["decided"] is True
+        assert [e["action"] for e in recorded_events(consent_service, site_key)] == ["accept_all"]

@@ -34,6 +34,7 @@ from .conftest import (
     RegionalConsentService,
     api_call,
     build_page,
+    consent_cookie_name,
     create_site_with_token,
     in_ci,
     recorded_events,
@@ -53,7 +54,9 @@ pytestmark = pytest.mark.browser
 
 EN = BANNER_TEXTS["en"]
 ANALYTICS_ONLY = ["analytics-inline", "analytics-external"]
-PREFERENCES = "#cookieconsent .cc-prefs"
+PREFERENCES = "#cookieconsent .cookieconsent-prefs"
+# The service has the refusal of this category: nothing is pending any more.
+SETTLED = "!window.cookieConsent.allowed('{category}') && !window.cookieConsent.get().pending"
 YOUR_DATA = f'{PREFERENCES} [data-role="your-data"]'
 ROOT = "#cookieconsent"
 TAKES_TIME_TO_SHOW = 300  # ms to wait before asserting that something did not happen
@@ -170,7 +173,9 @@ def test_where_the_law_asks_first_the_banner_asks_before_anything_runs(
     banner = page.locator(BANNER)
     expect(banner).to_be_visible()
     expect(banner).to_have_attribute("data-mode", "opt-in")
-    expect(banner.locator("#cc-desc")).to_have_text(re.compile("^" + re.escape(EN["description"])))
+    expect(banner.locator("#cookieconsent-desc")).to_have_text(
+        re.compile("^" + re.escape(EN["description"]))
+    )
     for role in ("accept-all", "reject-all", "preferences"):
         expect(banner.locator(f'[data-role="{role}"]')).to_be_visible()
     for role in ("do-not-sell", "dismiss"):
@@ -208,7 +213,7 @@ def test_opt_out_states_run_tags_until_the_visitor_says_do_not_sell(
     banner = page.locator(BANNER)
     expect(banner).to_be_visible()
     expect(banner).to_have_attribute("data-mode", "opt-out")
-    expect(banner.locator("#cc-desc")).to_have_text(
+    expect(banner.locator("#cookieconsent-desc")).to_have_text(
         re.compile("^" + re.escape(EN["opt_out_description"]))
     )
     do_not_sell = banner.locator('[data-role="do-not-sell"]')
@@ -229,7 +234,9 @@ def test_opt_out_states_run_tags_until_the_visitor_says_do_not_sell(
     assert bodies == [], "nothing is recorded until the visitor acts"
 
     do_not_sell.click()
-    page.wait_for_function("!window.cookieConsent.allowed('marketing')")
+    page.wait_for_function(
+        "!window.cookieConsent.allowed('marketing') && !window.cookieConsent.get().pending"
+    )
     expect(banner).to_be_hidden()
     assert [body["action"] for body in bodies] == ["opt_out"]
     state = widget_state(page)
@@ -341,7 +348,7 @@ def test_site_rule_notice_informs_and_offers_a_refusal(
     banner = page.locator(BANNER)
     expect(banner).to_be_visible()
     expect(banner).to_have_attribute("data-mode", "notice")
-    expect(banner.locator("#cc-desc")).to_have_text(
+    expect(banner.locator("#cookieconsent-desc")).to_have_text(
         re.compile("^" + re.escape(EN["notice_description"]))
     )
     expect(banner.locator('[data-role="dismiss"]')).to_be_visible()
@@ -604,7 +611,7 @@ def test_a_refusal_is_remembered_for_the_refusal_lifetime(
     lifetime = parse_time(server["expires_at"]) - parse_time(server["decided_at"])
     assert lifetime == timedelta(days=90)
     assert state["expiresAt"] == server["expires_at"]
-    (cookie,) = [c for c in page.context.cookies() if c["name"] == "cookieconsent"]
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == consent_cookie_name(site_key)]
     assert abs(cookie["expires"] - parse_time(server["expires_at"]).timestamp()) < 5
 
 
@@ -625,7 +632,9 @@ def test_the_visitor_sees_exports_gets_a_receipt_and_erases_their_record(
     visitor_id = wait_until_decided(page)["visitorId"]
     open_preferences_again(page)
     page.locator(f'{PREFERENCES} [data-role="reject-all"]').click()
-    page.wait_for_function("!window.cookieConsent.allowed('analytics')")
+    page.wait_for_function(
+        "!window.cookieConsent.allowed('analytics') && !window.cookieConsent.get().pending"
+    )
 
     open_preferences_again(page)
     your_data = page.locator(YOUR_DATA)
@@ -695,7 +704,9 @@ def test_the_visitor_sees_exports_gets_a_receipt_and_erases_their_record(
         expect(your_data.locator(f'[data-role="{role}"]')).to_be_hidden()
     assert confirmations == [EN["erase_confirm"]]
     # The erase button is gone; focus stays in the dialog rather than falling to the page.
-    assert page.evaluate("document.querySelector('.cc-prefs') === document.activeElement")
+    assert page.evaluate(
+        "document.querySelector('.cookieconsent-prefs') === document.activeElement"
+    )
     state = widget_state(page)
     assert (state["decided"], state["visitorId"]) == (False, None)
     assert history(consent_service, site_key, visitor_id) == []

@@ -15,7 +15,14 @@ from typing import Any
 
 import pytest
 
-from .conftest import GATED_SCRIPTS, ConsentService, HostSite, in_ci, recorded_events
+from .conftest import (
+    GATED_SCRIPTS,
+    ConsentService,
+    HostSite,
+    consent_cookie_name,
+    in_ci,
+    recorded_events,
+)
 from .test_banner import (
     ALL_DENIED,
     ALL_GRANTED_BUT_PERSONALIZATION,
@@ -320,7 +327,7 @@ def test_each_service_has_its_own_switch_and_gate(
     expect(dialog).to_be_visible()
 
     def category_row(title: str) -> Any:
-        return dialog.locator("li.cc-cat").filter(
+        return dialog.locator("li.cookieconsent-cat").filter(
             has=page.get_by_role("switch", name=title, exact=True)
         )
 
@@ -455,9 +462,14 @@ def test_refusing_a_service_removes_its_cookies_and_storage(
             '[data-role="reject-all"]'
         ).click()
         page.wait_for_function("window.cookieConsent.allowedService('ga4') === false")
+        wait_until_decided(page, True)
 
     assert settled_cookies(page, tracker_cookies, []) == []
-    assert cookie_names(context) == [("cookieconsent", host, "/"), ("session_id", host, "/")]
+    assert cookie_names(context) == [
+        (consent_cookie_name(key), host, "/"),
+        (f"{consent_cookie_name(key)}_s", host, "/"),
+        ("session_id", host, "/"),
+    ]
     assert local_storage(page) == {"theme": "dark"}
     state = widget_state(page)
     assert consent_service.lookup(key, state["visitorId"])["services"]["ga4"] is False
@@ -615,8 +627,9 @@ def test_gpc_withdraws_marketing_from_an_earlier_accept_all(
         "analytics": True,
         "categories": {"essential": True, "analytics": True, "marketing": False},
     }
-    # The stored choice, then the same without marketing once the server has the opt-out.
-    wait_for_layer_event(page, "cookie_consent_update", 2)
+    # The stored choice without marketing, at once; the opt-out recorded changes nothing more.
+    page.wait_for_function("!window.cookieConsent.get().pending")
+    wait_for_layer_event(page, "cookie_consent_update", 1)
     assert [(body["action"], body["source"], body["visitor_id"]) for body in bodies] == [
         ("opt_out", "gpc", visitor_id)
     ]
@@ -661,7 +674,7 @@ def test_gpc_notice_speaks_the_page_language(
     expect(notice).to_be_visible()
     expect(notice).to_have_text(re.compile(f"^{GPC_NOTICE[lang]}"))
     page.locator(f'{BANNER} [data-role="preferences"]').click()
-    in_dialog = page.locator('#cookieconsent .cc-prefs [data-role="gpc-notice"]')
+    in_dialog = page.locator('#cookieconsent .cookieconsent-prefs [data-role="gpc-notice"]')
     expect(in_dialog).to_be_visible()
     expect(in_dialog).to_have_text(re.compile(f"^{GPC_NOTICE[lang]}"))
 
@@ -713,7 +726,7 @@ def test_banner_is_plain_dom_that_privacy_tools_can_find_and_answer(
         assert button["plain"] and button["rootIsDocument"], button
 
     page.locator('[data-role="preferences"]').click()
-    dialog = page.locator("#cookieconsent .cc-prefs")
+    dialog = page.locator("#cookieconsent .cookieconsent-prefs")
     for role in ("close", "reject-all", "save", "accept-all"):
         hook = dialog.locator(f'[data-role="{role}"]')
         expect(hook).to_be_visible()

@@ -1,0 +1,1 @@
+"""The embeddable widget: sources (src/, built with esbuild) and the committed bundle (bundle/)."""

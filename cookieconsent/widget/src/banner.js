@@ -1,0 +1,292 @@
+/* banner.js: the first layer, the "Cookie settings" control, and loading the preferences dialog.
+ *
+ * The widget's DOM lives in the host document (no shadow root), so privacy tools reach every
+ * data-role hook with document.querySelector. Its IDs and classes start with "cookieconsent-",
+ * and its stylesheet resets every property a host rule could set, so host styles up to
+ * specificity (0,1,1) without !important leave it alone.
+ *
+ * The script carries the opt-in first layer's texts; the texts of other regimes, of the GPC
+ * notice and of the preferences dialog come with the language's full text file when needed.
+ */
+/* global __cc_css */
+import {PREFIX, el, safeHref} from "./dom.js";
+import {request} from "./server.js";
+
+// Languages written right to left; everything else is laid out left to right.
+const RTL = ["ar", "he", "fa", "ur", "ps", "sd", "ug", "yi", "dv", "ckb"];
+
+/**
+ * The page's language, then the browser's, then the site's default; among the site's own.
+ * A regional variant falls back to its base language.
+ * @param {import("./types.js").WidgetConfig} config
+ */
+function pickLanguage(config) {
+  const wanted = [document.documentElement.lang].concat(navigator.languages || []);
+  for (const candidate of wanted) {
+    const tag = String(candidate || "").toLowerCase();
+    for (const option of [tag, tag.split("-")[0]]) {
+      const found = config.languages.find((language) => language.toLowerCase() === option);
+      if (found) return found;
+    }
+  }
+  return config.defaultLanguage;
+}
+
+/**
+ * A constructed stylesheet passes a strict style-src; older browsers get a <style> with the nonce.
+ * @param {string} css
+ * @param {string} nonce
+ */
+function injectStyles(css, nonce) {
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    document.adoptedStyleSheets = document.adoptedStyleSheets.concat(sheet);
+  } catch (error) {
+    document.head.append(el("style", {nonce}, css));
+  }
+}
+
+/**
+ * @param {Object<string, any>} cc  What core.js shares with the UI (see its createUi call).
+ */
+export function createUi(cc) {
+  const config = cc._config;
+  const nonce = document.currentScript && document.currentScript.nonce;
+  let language = pickLanguage(config);
+  /** @type {Object<string, any>} */
+  let texts = config.texts[language];
+  let full = null;
+  let root = null;
+  let banner = null;
+  let reopen = null;
+  let rendered = "";
+  // The visitor closed the first layer on this page (answered, Esc, hide()).
+  let closed = false;
+  // The page asked for the first layer with show(): it stays until answered or hidden.
+  let forced = false;
+  let prefs = null;
+  let loading = null;
+
+  /** Every text of the visitor's language, fetched once (a public, cacheable file). */
+  function fullTexts() {
+    if (!full) {
+      full = request("GET", cc._base + "/c/" + encodeURIComponent(config.siteKey) + "/texts/" +
+        language + ".json", null, {timeout: 3000}).then((loaded) => {
+        texts = Object.assign({}, texts, loaded);
+        // Drawn again with every text at hand.
+        rendered = "";
+        return texts;
+      });
+      full.catch(() => { full = null; });
+    }
+    return full;
+  }
+
+  /** The texts the current regime needs are here; else they are fetched and `sync` runs again. */
+  function haveTexts() {
+    if (texts && (cc._mode() === "opt-in" || texts.dismiss) && (!cc._gpc || texts.gpc_honored)) {
+      return true;
+    }
+    fullTexts().then(() => sync(), () => {});
+    return false;
+  }
+
+  function button(role, text, onClick, kind) {
+    const node = el("button", {type: "button", class: kind || "btn", "data-role": role}, text);
+    node.addEventListener("click", () => {
+      if (root.getAttribute("aria-busy") !== "true") onClick();
+    });
+    return node;
+  }
+
+  /** Runs a choice from a control: busy until its first answer; the core closes the layers. */
+  function act(choice) {
+    busy(true);
+    choice().catch(() => {});
+  }
+
+  /** While a choice is on its way the controls say so and ignore further clicks. */
+  function busy(on) {
+    root.setAttribute("aria-busy", on);
+  }
+
+  function render() {
+    const mode = cc._mode();
+    const api = cc._api;
+    const policy = safeHref(config.policyUrl);
+    const preferences = button("preferences", texts.preferences, showPreferences);
+    // Pointing at or focusing the button starts loading the dialog before the click.
+    preferences.addEventListener("pointerenter", loadPreferences);
+    preferences.addEventListener("focus", loadPreferences);
+    const actions = mode === "opt-in"
+      ? [
+        button("accept-all", texts.accept_all, () => act(api.acceptAll)),
+        button("reject-all", texts.reject_all, () => act(api.rejectAll)),
+        preferences,
+      ]
+      : [
+        button("dismiss", texts.dismiss, () => {
+          cc._dismiss();
+          settle();
+        }),
+        preferences,
+      ];
+    const fresh = el("div", {
+      class: "banner", role: "dialog", "aria-modal": "false", "aria-labelledby": "title",
+      "aria-describedby": "desc", "data-role": "banner", "data-mode": mode, hidden: "",
+    }, [
+      el("div", {class: "body"}, [
+        el("h2", {id: "title", class: "title"}, texts.title),
+        cc._reasked() ? el("p", {class: "text policy", "data-role": "policy-updated"},
+          texts.policy_updated + " " + (config.policySummary || "")) : null,
+        el("p", {id: "desc", class: "text"}, [
+          texts[mode === "opt-in" ? "description" : mode.replace("-", "_") + "_description"] + " ",
+          policy && el("a", {href: policy, class: "link", target: "_blank", rel: "noopener"},
+            texts.policy_link),
+        ]),
+        cc._gpc ? el("p", {class: "text gpc", "data-role": "gpc-notice"}, texts.gpc_honored)
+          : null,
+      ]),
+      el("div", {class: "foot"}, [
+        el("div", {class: "actions"}, actions),
+        mode === "opt-out" ? button("do-not-sell", texts.do_not_sell, () => act(api.optOut), "linkbtn")
+          : mode === "notice" ? button("reject-all", texts.reject_all, () => act(api.rejectAll), "linkbtn")
+            : null,
+        el("p", {class: "error", role: "alert"}),
+      ]),
+    ]);
+    if (banner) banner.replaceWith(fresh);
+    else root.prepend(fresh);
+    banner = fresh;
+    rendered = mode + cc._reasked();
+  }
+
+  function build() {
+    if (root) return;
+    injectStyles(__cc_css, nonce);
+    root = el("div", {
+      class: "root", lang: language, dir: RTL.indexOf(language.split("-")[0]) < 0 ? "ltr" : "rtl",
+    });
+    root.id = PREFIX;
+    reopen = button("reopen", texts.reopen, showPreferences, "reopen");
+    reopen.hidden = true;
+    reopen.addEventListener("pointerenter", loadPreferences);
+    root.append(reopen);
+    render();
+    document.body.prepend(root);
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || event.defaultPrevented || banner.hidden ||
+          !root.contains(document.activeElement)) return;
+      // Esc closes the first layer for now; it consents to nothing.
+      event.preventDefault();
+      hide();
+      reopen.focus();
+    });
+  }
+
+  /**
+   * Shows whichever layer the state calls for, drawn for the regime in force.
+   * @param {boolean} [external]  The change came from another page or from the service.
+   */
+  function sync(external) {
+    if (!root) return;
+    if (external) closed = false;
+    const ok = haveTexts();
+    if (ok && rendered !== cc._mode() + cc._reasked()) render();
+    const open = prefs && prefs._open();
+    const answered = (cc._answered() || closed) && !forced;
+    // Until the regime's texts are here, no layer of another regime is shown.
+    banner.hidden = open || answered || !ok;
+    reopen.hidden = open || !answered;
+    // The GPC notice speaks only while the opt-out stands: an explicit accept ends it.
+    root.querySelectorAll("[data-role=gpc-notice]").forEach((node) => {
+      node.hidden = !cc._gpcNotice();
+    });
+    if (prefs) prefs._sync();
+  }
+
+  /** After a choice took effect: close the layers, keep focus in the widget. */
+  function settle() {
+    if (!root) return;
+    closed = true;
+    forced = false;
+    const hadFocus = root.contains(document.activeElement);
+    if (prefs) prefs._close();
+    sync();
+    message();
+    if (hadFocus && !reopen.hidden) reopen.focus();
+  }
+
+  function hide() {
+    build();
+    closed = true;
+    forced = false;
+    if (prefs) prefs._close();
+    sync();
+  }
+
+  /** @param {"error"|"queued"} [kind] */
+  function message(kind) {
+    if (!root) return;
+    busy(false);
+    root.querySelectorAll("." + PREFIX + "-error").forEach((node) => {
+      node.textContent = kind ? texts[kind] : "";
+    });
+  }
+
+  /** Loads the preferences dialog and the full texts of the visitor's language, once. */
+  function loadPreferences() {
+    if (!loading) {
+      loading = Promise.all([import(cc._module("prefs")), fullTexts()])
+        .then(([module]) => (prefs = module.default(shared, texts)));
+      loading.catch(() => { loading = null; });
+    }
+    return loading;
+  }
+
+  function showPreferences() {
+    build();
+    busy(true);
+    const opener = document.activeElement;
+    loadPreferences().then((dialog) => {
+      message();
+      dialog._show(opener);
+      sync();
+    }, () => message("error"));
+  }
+
+  /** What the preferences module needs of the first layer. */
+  const shared = {
+    _cc: cc, _el: el, _button: button, _act: act, _sync: sync,
+    _styles: (css) => injectStyles(css, nonce), _root: () => root, _banner: () => banner,
+    _reopen: () => reopen, _language: () => language,
+  };
+
+  return {
+    _build: build,
+    _sync: sync,
+    _message: message,
+    _settle: settle,
+    _hide: hide,
+    _language: () => language,
+    _showBanner() {
+      build();
+      closed = false;
+      forced = true;
+      if (prefs) prefs._close();
+      message();
+      sync();
+    },
+    _showPreferences: showPreferences,
+    /** Before the first layer: texts for a language the script does not carry. */
+    _loadTexts(done) {
+      if (texts) return done();
+      fullTexts().then(done, () => {
+        language = config.defaultLanguage;
+        texts = config.texts[language];
+        done();
+      });
+    },
+  };
+}

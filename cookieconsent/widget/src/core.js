@@ -1,0 +1,526 @@
+/* core.js: the visitor's state, the choices on their way to the service, window.cookieConsent.
+ *
+ * State has three layers, all in one stored record:
+ * - what the service confirmed: a decision recorded for this site (v, d, c, s, p, t, e);
+ * - choices not yet confirmed (q), sent one at a time in order, each with its own
+ *   Idempotency-Key, kept until the service has them (at most 7 days);
+ * - the regime where the visitor is (m, r, x), which decides what runs before any choice.
+ * A refusal takes effect at once; a grant only once the service has recorded it.
+ */
+/* global __cc_config */
+import {PREFIX, onReady, warn} from "./dom.js";
+import {createStore} from "./store.js";
+import {consentDefault, consentUpdate, pushEvent} from "./consent_mode.js";
+import {request, serviceBase} from "./server.js";
+import {createUi} from "./banner.js";
+
+/**
+ * The stored record. Short keys keep the cookie small:
+ * u updated (ms), v visitor ID, d decided (1), c/s allowed categories/services as bits,
+ * h layout the bits follow, p policy version decided under, t decided at, e expires at (ms),
+ * k confirmed by the service at (ms), P site policy version then, g GPC recorded,
+ * o opted out of sale and sharing, n notice dismissed, w withdrawn, m regime, r region,
+ * x regime known until (ms), q choices waiting to be sent.
+ * @typedef {Object<string, any>} StoredRecord
+ */
+
+/** @type {import("./types.js").WidgetConfig} */
+const config = __cc_config;
+const MODES = ["opt-in", "opt-out", "notice"];
+// What an opt-out of sale and sharing (Do Not Sell, Global Privacy Control) refuses.
+const OPT_OUT = "marketing";
+const DAY_MS = 864e5;
+const QUEUE_MAX = 4;
+
+function start() {
+  if (window.cookieConsent && window.cookieConsent.version) return;
+  const base = serviceBase(config.apiBase, document.currentScript);
+  const siteApi = base + "/api/v1/sites/" + encodeURIComponent(config.siteKey);
+  /** @param {"tags"|"prefs"} name */
+  const moduleUrl = (name) => base + config.modules.replace("{}", name);
+  const names = config.categories;
+  const optional = names.filter((name) => name !== "essential");
+  const serviceNames = config.services.map((service) => service.name);
+  const categoryOf = {};
+  config.services.forEach((service) => { categoryOf[service.name] = service.category; });
+  // The bits of a record follow this layout; a changed configuration invalidates them.
+  const layout = hash(optional + "|" + serviceNames);
+  const store = createStore(config.siteKey, config.cookieDomain, config.lifetimeDays || 182);
+  const gpc = navigator.globalPrivacyControl === true || config.gpc === true;
+  const listeners = {ready: [], change: []};
+  /** @type {StoredRecord} */
+  let r = store._read() || {v: store._legacyVisitorId() || undefined};
+  /** Promise handlers of the choices made on this page, by Idempotency-Key. */
+  const waiting = {};
+  let sending = false;
+  let retryMs = 2000;
+  let retryTimer = 0;
+  let ready = false;
+  let lastSignature = "";
+  let lastSignals = "";
+
+  const now = () => Date.now();
+  const queue = () => r.q || (r.q = []);
+  const regionKnown = () => r.x > now();
+  const mode = () => (regionKnown() && MODES.indexOf(r.m) >= 0 ? r.m : "opt-in");
+  const reasked = () => r.d === 1 && major(r.p) < major(config.policyVersion);
+  /** The service's decision still counts: same layout, not expired, current major policy. */
+  const decided = () => r.d === 1 && r.h === layout && r.e > now() && !reasked();
+  const flag = (list, names, name) => unbits(list, names.length)[names.indexOf(name)];
+
+  /** A waiting choice's effect on one category: false when it refuses it. */
+  function pendingAllows(entry, name) {
+    if (entry.a === "reject_all" || entry.a === "withdraw") return false;
+    if (entry.a === "opt_out") return name !== OPT_OUT;
+    return entry.a !== "save" || flag(entry.c, optional, name);
+  }
+
+  /** Opt-in: only what was chosen. Opt-out and notice: all until refused. Never against GPC. */
+  function allowed(name) {
+    if (name === "essential") return true;
+    if (optional.indexOf(name) < 0 || (gpc && !r.g && name === OPT_OUT)) return false;
+    if (!queue().every((entry) => pendingAllows(entry, name))) return false;
+    if (decided()) return flag(r.c, optional, name);
+    return !r.w && mode() !== "opt-in" && !(r.o && name === OPT_OUT);
+  }
+
+  function allowedService(name) {
+    return !!categoryOf[name] && allowed(categoryOf[name]) &&
+      queue().every((entry) => entry.a !== "save" || flag(entry.s, serviceNames, name)) &&
+      (!decided() || flag(r.s, serviceNames, name));
+  }
+
+  function map(list, fn) {
+    const out = {};
+    list.forEach((name) => { out[name] = fn(name); });
+    return out;
+  }
+
+  /** A choice that allows something; it takes effect only once the service has it. */
+  const isGrant = (entry) => entry.a !== "opt_out" &&
+    optional.some((name) => pendingAllows(entry, name));
+
+  /** The last waiting choice when it refuses (reject, withdraw, a save that allows nothing). */
+  function refusing() {
+    const last = queue()[queue().length - 1];
+    return last && last.a !== "opt_out" && !isGrant(last) ? last : null;
+  }
+
+  /** @returns {import("./types.js").ConsentState} */
+  function get() {
+    const refusal = refusing();
+    // A refusal applies at once: a withdrawal leaves the visitor undecided, others decided.
+    const known = refusal ? refusal.a !== "withdraw" : decided();
+    const confirmed = known && !refusal;
+    return {
+      visitorId: r.v || null, decided: known, categories: map(names, allowed),
+      services: map(serviceNames, allowedService),
+      policyVersion: confirmed ? r.p : config.policyVersion,
+      decidedAt: confirmed ? iso(r.t) : null, expiresAt: confirmed ? iso(r.e) : null,
+      pending: queue().length > 0, gpc, mode: mode(), region: regionKnown() && r.r || null,
+      storage: store._kind(),
+    };
+  }
+
+  /** What `change` compares: the state, without whether it is still on its way. */
+  function signature() {
+    const state = get();
+    delete state.pending;
+    delete state.storage;
+    return JSON.stringify(state);
+  }
+
+  function emit(name) {
+    const detail = get();
+    listeners[name].slice().forEach((fn) => {
+      try {
+        fn(detail);
+      } catch (error) {
+        setTimeout(() => { throw error; });
+      }
+    });
+    window.dispatchEvent(new CustomEvent(PREFIX + ":" + name, {detail}));
+  }
+
+  /** Writes the record and tells the site's other open pages. */
+  function persist() {
+    if (config.preview) return;
+    r.u = Math.max(now(), (r.u || 0) + 1);
+    store._write(r, decided() && !queue().length ? r.e : null);
+    if (channel) channel.postMessage(r.u);
+  }
+
+  /** Another page of this site changed the record: follow it. */
+  function reload() {
+    const record = store._read();
+    if (!record || record.u === r.u) return;
+    r = record;
+    refresh(true);
+  }
+
+  /**
+   * After any change: signals, clean-up, gated content, the visible layer and `change`.
+   * @param {boolean} [external]  The change came from another page or from the service.
+   */
+  function refresh(external) {
+    const categories = map(names, allowed);
+    // Tag managers hear of every change of what may run, and of a decision being made.
+    const signals = JSON.stringify(categories) + decided();
+    if (signals !== lastSignals) {
+      if (lastSignals || decided() || mode() !== "opt-in") consentUpdate(categories);
+      lastSignals = signals;
+      if (tags) tags._clean();
+    }
+    if (tags) tags._scan();
+    if (ready) {
+      ui._sync(external);
+      const current = signature();
+      if (current !== lastSignature) {
+        lastSignature = current;
+        emit("change");
+      }
+    }
+  }
+
+  /** Adopt what the service answered about this visitor (a lookup or a recorded choice). */
+  function adopt(data) {
+    const yes = data.decided === true;
+    Object.assign(r, {
+      v: data.visitor_id, d: yes ? 1 : 0, h: layout,
+      c: bits(optional.map((name) => yes && data.categories[name] === true)),
+      s: bits(serviceNames.map((name) => yes && (data.services || {})[name] === true)),
+      p: data.policy_version, t: Date.parse(data.decided_at) || 0,
+      e: Date.parse(data.expires_at) || 0, k: now(), P: config.policyVersion,
+    });
+    if (yes) r.w = 0;
+    // Confirmed for this browser session: the next pages need not ask.
+    store._newSession();
+  }
+
+  // --- choices: queued, sent one at a time, retried until the service has them ------------
+
+  /**
+   * Records a choice. The Promise resolves once the service has it, stays pending while it
+   * waits to be sent, and rejects when the service refuses it (4xx).
+   * @param {string} action
+   * @param {Object<string, boolean>|null} [chosen]  save: every optional category
+   * @param {Object<string, boolean>|null} [chosenServices]
+   * @param {string} [source]
+   * @returns {Promise<import("./types.js").ConsentState>}
+   */
+  function choose(action, chosen, chosenServices, source) {
+    const entry = {
+      k: randomKey(), a: action, t: now(), h: layout, p: config.policyVersion, l: ui._language(),
+      w: location.href.split(/[?#]/)[0].slice(0, 512), z: config.digest, g: gpc ? 1 : 0, o: source,
+    };
+    if (chosen) {
+      entry.c = bits(optional.map((name) => chosen[name] === true));
+      entry.s = bits(serviceNames.map((name) => chosen[categoryOf[name]] === true &&
+        !(chosenServices && chosenServices[name] === false)));
+    }
+    // A double click, or the same call twice, is one choice; asking again retries it now.
+    const last = queue()[queue().length - 1];
+    if (last && waiting[last.k] && last.a === entry.a && last.c === entry.c &&
+        last.s === entry.s && last.o === entry.o) {
+      pump();
+      return waiting[last.k]._promise;
+    }
+    if (queue().length >= QUEUE_MAX) settle(queue().splice(1, 1)[0], Error("superseded"));
+    const handlers = {};
+    handlers._promise = new Promise((resolve, reject) => {
+      handlers._resolve = resolve;
+      handlers._reject = reject;
+    });
+    waiting[entry.k] = handlers;
+    queue().push(entry);
+    if (action === "withdraw") r.w = 1;
+    if (action === "opt_out" && source !== "gpc") r.n = 1;
+    persist();
+    refresh();
+    // A refusal takes effect now: the layers close. A grant closes them once it is recorded.
+    if (source !== "gpc" && !isGrant(entry)) ui._settle();
+    pump();
+    return handlers._promise;
+  }
+
+  /** The request body of a waiting choice: the same bytes on every retry. */
+  function body(entry) {
+    const out = {
+      action: entry.a, policy_version: entry.p, language: entry.l, url: entry.w,
+      gpc: entry.g === 1, config_digest: entry.z, chosen_at: iso(entry.t),
+    };
+    if (entry.v) out.visitor_id = entry.v;
+    if (entry.o) out.source = entry.o;
+    if (entry.a === "save") {
+      out.categories = map(optional, (name) => flag(entry.c, optional, name));
+      out.services = map(serviceNames, (name) => flag(entry.s, serviceNames, name));
+    }
+    return out;
+  }
+
+  function settle(entry, error) {
+    const handlers = waiting[entry.k];
+    delete waiting[entry.k];
+    if (handlers) {
+      if (error) handlers._reject(error);
+      else handlers._resolve(get());
+    }
+  }
+
+  function drop(entry, error) {
+    const index = queue().indexOf(entry);
+    if (index >= 0) queue().splice(index, 1);
+    persist();
+    refresh();
+    settle(entry, error);
+  }
+
+  function pump() {
+    const entry = queue()[0];
+    if (sending || !entry || config.preview) return;
+    if (entry.h !== layout || entry.t < now() - 7 * DAY_MS) {
+      warn("dropped a choice that could not be sent within 7 days or no longer fits the site");
+      drop(entry, Error("expired"));
+      return pump();
+    }
+    // Every write of this browser goes under one visitor ID, fixed at the first attempt.
+    if (!("v" in entry)) {
+      entry.v = r.v || null;
+      persist();
+    }
+    sending = true;
+    clearTimeout(retryTimer);
+    retryTimer = 0;
+    request("POST", siteApi + "/consents", body(entry), {key: entry.k}).then((data) => {
+      sending = false;
+      retryMs = 2000;
+      if (entry.o === "gpc") r.g = 1;
+      if (entry.a === "opt_out") r.o = 1;
+      r.v = data.visitor_id;
+      const index = queue().indexOf(entry);
+      if (index >= 0) queue().splice(index, 1);
+      // A later choice is still on its way: it, not this answer, is the final state.
+      if (!queue().length) adopt(data);
+      persist();
+      refresh();
+      settle(entry);
+      if (entry.o !== "gpc") ui._settle();
+      pump();
+    }, (error) => {
+      sending = false;
+      const status = error.status;
+      if (status === 400 && entry.v && (error.problem.errors || {}).visitor_id) {
+        // The service no longer knows this ID (another site's, a retired key): start afresh,
+        // under a new key, since the service refuses a key reused with another body.
+        const handlers = waiting[entry.k];
+        delete waiting[entry.k];
+        r.v = entry.v = undefined;
+        r.d = 0;
+        entry.k = randomKey();
+        waiting[entry.k] = handlers;
+        persist();
+        return pump();
+      }
+      if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+        drop(entry, error);
+        if (entry.o !== "gpc") ui._message("error");
+        return pump();
+      }
+      // Unreachable, overloaded or failing: keep it and try again later, here or on a later page.
+      if (entry.o !== "gpc") ui._message("queued");
+      retryTimer = setTimeout(pump, retryMs);
+      retryMs = Math.min(retryMs * 2, 60000);
+    });
+  }
+
+  /**
+   * Once per browser session, when the site's policy version changed, or a day after the last
+   * check: the service's decision replaces the stored one (a withdrawal or erasure made there).
+   */
+  function confirm() {
+    const asked = r.v;
+    // A decision under an older major policy version no longer counts: the banner asks again.
+    if (!asked || config.preview || reasked()) return;
+    if (!store._newSession() && r.P === config.policyVersion && r.k > now() - DAY_MS &&
+        r.h === layout) return;
+    // A choice still waiting goes first; its answer is the service's decision.
+    if (queue().length) return pump();
+    request("GET", siteApi + "/consents/" + encodeURIComponent(asked)).then((data) => {
+      if (r.v !== asked || queue().length) return;
+      adopt(data);
+      persist();
+      refresh(true);
+    }, (error) => {
+      if (error.status !== 400 || r.v !== asked || queue().length) return;
+      r.v = undefined;
+      r.d = 0;
+      persist();
+      refresh(true);
+    });
+  }
+
+  /** Asks the service for the regime; the script itself stays one cacheable file for all. */
+  function learnRegion(done) {
+    if (regionKnown()) return done();
+    const timer = setTimeout(done, 1500);
+    const finish = () => {
+      clearTimeout(timer);
+      done();
+    };
+    request("GET", siteApi + "/region").then((data) => {
+      Object.assign(r, {m: data.mode, r: data.region || undefined, x: now() + 36e5});
+      if (r.v || mode() !== "opt-in") persist();
+      refresh();
+      finish();
+    }, finish);
+  }
+
+  /** @type {import("./types.js").CookieConsentApi} */
+  const api = {
+    version: "2",
+    allowed,
+    allowedService,
+    get,
+    acceptAll: () => choose("accept_all"),
+    rejectAll: () => choose("reject_all"),
+    save: (chosen, chosenServices) =>
+      choose("save", map(optional, (name) => !!chosen && chosen[name] === true), chosenServices),
+    withdraw: () => choose("withdraw"),
+    optOut: () => choose("opt_out"),
+    erase() {
+      if (!r.v) return Promise.resolve(get());
+      return request("DELETE", siteApi + "/consents/" + encodeURIComponent(r.v)).then(() => {
+        // The opt-out of sale and sharing stays in this browser: erasing data does not undo it.
+        r = {o: r.o, g: r.g, m: r.m, r: r.r, x: r.x};
+        persist();
+        refresh();
+        return get();
+      });
+    },
+    show: () => onReady(() => ui._showBanner()),
+    showPreferences: () => onReady(() => ui._showPreferences()),
+    hide: () => onReady(() => ui._hide()),
+    rescan: (root) => tags && tags._scan(root),
+    on(name, fn) {
+      if (listeners[name] && typeof fn === "function") {
+        listeners[name].push(fn);
+        if (name === "ready" && ready) fn(get());
+      }
+      return api;
+    },
+  };
+
+  /** Gating and clean-up, from the tags module once it is here. */
+  let tags = null;
+  const ui = createUi({
+    _config: config, _base: base, _module: moduleUrl, _siteApi: siteApi, _api: api, _get: get, _gpc: gpc,
+    _allowed: allowed, _allowedService: allowedService, _mode: mode, _reasked: reasked,
+    _visitorId: () => r.v,
+    _gpcNotice: () => gpc && !allowed(OPT_OUT),
+    // The first layer is answered: a decision, a refusal on its way, or a dismissed notice.
+    _answered: () => decided() || !!refusing() || (mode() !== "opt-in" && r.n === 1 && !reasked()),
+    _dismiss() {
+      r.n = 1;
+      persist();
+      refresh();
+    },
+  });
+
+  let channel = null;
+  try {
+    channel = new BroadcastChannel(PREFIX + ":" + config.siteKey);
+    channel.onmessage = reload;
+  } catch (error) {
+    /* no channel: visibility and focus still bring other pages' changes */
+  }
+  document.addEventListener("visibilitychange", reload);
+  addEventListener("focus", reload);
+  addEventListener("online", () => {
+    retryMs = 2000;
+    pump();
+  });
+
+  consentDefault(config.consentMode);
+  window.cookieConsent = api;
+  refresh();
+  // The tags module loads beside the first layer, never in its way. A known choice applies as
+  // soon as it is here, while the page is still loading, as ungated tags would run.
+  import(moduleUrl("tags")).then((module) => {
+    tags = module.default({
+      _allowed: allowed, _allowedService: allowedService, _categories: names,
+      _services: serviceNames, _timeoutMs: config.scriptTimeoutMs, _serviceConfig: config.services,
+      _own: PREFIX,
+    });
+    tags._clean();
+    tags._scan();
+  }, (error) => warn("gated content stays inert: " + error));
+
+  let waits = 2;
+  function begin() {
+    if (--waits) return;
+    ready = true;
+    lastSignature = signature();
+    refresh();
+    pushEvent("cookie_consent_ready", map(names, allowed));
+    emit("ready");
+    confirm();
+    pump();
+    // Global Privacy Control goes on the record once; without storage it applies to this page.
+    if (gpc && !r.g && store._kind() !== "memory" && !queue().some((entry) => entry.o === "gpc")) {
+      choose("opt_out", null, null, "gpc").catch(() => {});
+    }
+  }
+  learnRegion(begin);
+  onReady(() => {
+    if (tags) tags._scan();
+    ui._loadTexts(() => {
+      ui._build();
+      // The first layer shows at once, as opt-in until the region is known.
+      ui._sync();
+      begin();
+    });
+  });
+}
+
+// --- small helpers ---------------------------------------------------------------------------
+
+/** @param {string|null|undefined} version */
+function major(version) {
+  return parseInt(version, 10) || 0;
+}
+
+/** @param {number} ms @returns {string|null} */
+function iso(ms) {
+  return ms ? new Date(ms).toISOString() : null;
+}
+
+/** Flags as hexadecimal digits, four to a digit. @param {boolean[]} flags */
+function bits(flags) {
+  let out = "";
+  for (let i = 0; i < flags.length; i += 4) {
+    out += (flags[i] | flags[i + 1] << 1 | flags[i + 2] << 2 | flags[i + 3] << 3).toString(16);
+  }
+  return out;
+}
+
+/** @param {string|undefined} text @param {number} count @returns {boolean[]} */
+function unbits(text, count) {
+  const out = [];
+  for (let i = 0; i < count; i++) out.push(!!(parseInt((text || "")[i >> 2] || 0, 16) >> (i & 3) & 1));
+  return out;
+}
+
+/** FNV-1a, enough to notice a changed list of names. @param {string} text */
+function hash(text) {
+  let value = 2166136261;
+  for (let i = 0; i < text.length; i++) value = Math.imul(value ^ text.charCodeAt(i), 16777619);
+  return (value >>> 0).toString(36);
+}
+
+/** 128 random bits for an Idempotency-Key. */
+function randomKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) =>
+    (byte + 256).toString(16).slice(1)).join("");
+}
+
+start();
