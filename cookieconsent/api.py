@@ -105,6 +105,11 @@ def resolve_site() -> None:
     g.site = site
     origin = request.headers.get("Origin")
     allowed = origin is not None and origin_allowed(origin, site.domains)
+    if origin == "null":
+        # A sandboxed frame (or a file) has an opaque origin: it proves no domain, like a server
+        # sending no Origin at all, and is answered as one. It can only create a new visitor or
+        # act for a signed visitor ID it already holds, so it gains nothing over a server.
+        allowed = True
     g.cors_origin = origin if allowed else None
     if request.method in WRITE_METHODS and origin is not None and not allowed:
         fail(

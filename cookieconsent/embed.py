@@ -107,19 +107,25 @@ def widget_module_script(site_key: str, name: str) -> Response:
 
 @bp.get("/c/<site_key>/texts/<language>.json")
 def widget_texts(site_key: str, language: str) -> Response:
-    """One language's texts for the widget, when the page asks for one it does not carry."""
+    """Every text of one language, for the dialog, other regimes and languages not carried.
+
+    ``?v=<configuration digest>`` names one version of the texts, which may be kept for good.
+    """
     site = find_site(site_key)
     texts = site.widget_config["texts"].get(language) if site is not None else None
-    if texts is None:
+    if texts is None or site is None:
         response = problem_response(
             404, "No such site or language.", {"language": ["Not offered by this site."]}
         )
     else:
         response = Response(json.dumps(texts, ensure_ascii=False), mimetype="application/json")
-        response.headers["Cache-Control"] = (
-            f"public, max-age={current_app.config['COOKIECONSENT_WIDGET_MAX_AGE']}, "
-            "stale-while-revalidate=86400"
-        )
+        if request.args.get("v") == site.snapshot_digest:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        else:
+            response.headers["Cache-Control"] = (
+                f"public, max-age={current_app.config['COOKIECONSENT_WIDGET_MAX_AGE']}, "
+                "stale-while-revalidate=86400"
+            )
         response.add_etag()
         response.make_conditional(request)
     # Public texts, read by the widget from the site's own pages.

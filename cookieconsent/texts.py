@@ -42,6 +42,7 @@ TITLE_LIMIT = 200
 PROSE_LIMIT = 2000
 LABEL_TEXT_KEYS = frozenset(
     {
+        "always_on",
         "accept_all",
         "reject_all",
         "preferences",

@@ -305,6 +305,30 @@ def test_server_to_server_write_without_origin(client: FlaskClient, site: Site) 
     assert events()[0].source == "api"
 
 
+def test_a_sandboxed_frame_without_an_origin_is_answered_like_a_server(
+    client: FlaskClient, site: Site
+) -> None:
+    """``Origin: null`` (a sandboxed frame) proves no domain: allowed, as a server would be."""
+    preflight = client.options(
+        consents_url(site),
+        headers={
+            "Origin": "null",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, idempotency-key",
+        },
+    )
+    assert preflight.headers["Access-Control-Allow-Origin"] == "null"
+    assert "Idempotency-Key" in preflight.headers["Access-Control-Allow-Headers"]
+    response = post_choice(client, site, {"action": "accept_all"}, Origin="null")
+    assert response.status_code == 201
+    assert response.headers["Access-Control-Allow-Origin"] == "null"
+    # Any real origin that is not the site's is still refused, and writes nothing.
+    before = len(events())
+    refused = post_choice(client, site, {"action": "accept_all"}, Origin="https://evil.example")
+    assert refused.status_code == 403
+    assert len(events()) == before
+
+
 def test_wildcard_and_port_domains(client: FlaskClient, make_site: SiteFactory) -> None:
     site = make_site(domains=("*.shop.example", "127.0.0.1:8001"))
     ok = [

@@ -170,7 +170,12 @@ CASES: list[tuple[str, Request, int, str]] = [
         "body",
     ),
     ("wrong-origin", post({"action": "accept_all"}, Origin="https://evil.example"), 403, "origin"),
-    ("null-origin", post({"action": "accept_all"}, Origin="null"), 403, "origin"),
+    (
+        "forged-origin",
+        post({"action": "accept_all"}, Origin="https://shop.example.evil"),
+        403,
+        "origin",
+    ),
     (
         "form-encoded",
         post(

@@ -30,6 +30,7 @@ LABELS = [
     "erase",
     "receipt",
     "policy_link",
+    "always_on",
 ]
 
 

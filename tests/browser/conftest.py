@@ -63,11 +63,11 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class BackgroundServer:
-    """A WSGI app on 127.0.0.1 and a free port, served from a daemon thread."""
+    """A WSGI app on 127.0.0.1 and a free port (or ``port``), served from a daemon thread."""
 
-    def __init__(self, wsgi_app: Any, name: str) -> None:
+    def __init__(self, wsgi_app: Any, name: str, port: int = 0) -> None:
         self._server: BaseWSGIServer = make_server(
-            "127.0.0.1", 0, wsgi_app, threaded=True, request_handler=_QuietHandler
+            "127.0.0.1", port, wsgi_app, threaded=True, request_handler=_QuietHandler
         )
         self.port: int = self._server.server_port
         self.origin = f"http://127.0.0.1:{self.port}"
@@ -145,6 +145,13 @@ class ConsentService:
         from cookieconsent.models import Site
 
         return db.session.execute(select(Site).where(Site.site_key == site_key)).scalar_one()
+
+    def served_config(self, site_key: str) -> dict[str, Any]:
+        """The configuration the site's widget script is served with."""
+        from tests.widget_script import embedded_config
+
+        with urlopen(self.widget_url(site_key), timeout=10) as response:
+            return embedded_config(response.read().decode("utf-8"))
 
     def lookup(self, site_key: str, visitor_id: str) -> dict[str, Any]:
         """What the public lookup API says about this visitor (as a tag manager asks it)."""
@@ -690,4 +697,7 @@ def stored_record(context: Any, site_key: str) -> dict[str, Any] | None:
 def store_record(context: Any, origin: str, site_key: str, record: dict[str, Any]) -> None:
     """Put a record in the widget's cookie, as another script on the page could."""
     value = quote(json.dumps(record, separators=(",", ":")))
-    context.add_cookies([{"name": consent_cookie_name(site_key), "value": value, "url": origin}])
+    expires = time.time() + 30 * 86400
+    context.add_cookies(
+        [{"name": consent_cookie_name(site_key), "value": value, "url": origin, "expires": expires}]
+    )

@@ -71,8 +71,9 @@ export function createUi(cc) {
   /** Every text of the visitor's language, fetched once (a public, cacheable file). */
   function fullTexts() {
     if (!full) {
+      // The digest versions the file, so the browser may keep it as long as the configuration.
       full = request("GET", cc._base + "/c/" + encodeURIComponent(config.siteKey) + "/texts/" +
-        language + ".json", null, {timeout: 3000}).then((loaded) => {
+        language + ".json?v=" + config.digest, null, {timeout: 3000}).then((loaded) => {
         texts = Object.assign({}, texts, loaded);
         // Drawn again with every text at hand.
         rendered = "";
@@ -279,6 +280,14 @@ export function createUi(cc) {
       sync();
     },
     _showPreferences: showPreferences,
+    /**
+     * Once the page is idle, fetch the dialog (cached for good): the visitor can open it, and
+     * withdraw, even if the service cannot be reached later.
+     */
+    _prefetch() {
+      const later = window.requestIdleCallback || setTimeout;
+      later(() => loadPreferences().catch(() => {}), {timeout: 3000});
+    },
     /** Before the first layer: texts for a language the script does not carry. */
     _loadTexts(done) {
       if (texts) return done();

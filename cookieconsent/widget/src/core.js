@@ -294,7 +294,8 @@ function start() {
     request("POST", siteApi + "/consents", body(entry), {key: entry.k}).then((data) => {
       sending = false;
       retryMs = 2000;
-      if (entry.o === "gpc") r.g = 1;
+      // A choice sent with Global Privacy Control on puts the signal on record too.
+      if (entry.g === 1) r.g = 1;
       if (entry.a === "opt_out") r.o = 1;
       r.v = data.visitor_id;
       const index = queue().indexOf(entry);
@@ -443,6 +444,11 @@ function start() {
   consentDefault(config.consentMode);
   window.cookieConsent = api;
   refresh();
+  // Global Privacy Control goes on the record once, first, before any click can follow it;
+  // without storage it applies to this page only. A choice already waiting carries it itself.
+  if (gpc && !r.g && store._kind() !== "memory" && !queue().length) {
+    choose("opt_out", null, null, "gpc").catch(() => {});
+  }
   // The tags module loads beside the first layer, never in its way. A known choice applies as
   // soon as it is here, while the page is still loading, as ungated tags would run.
   import(moduleUrl("tags")).then((module) => {
@@ -465,10 +471,7 @@ function start() {
     emit("ready");
     confirm();
     pump();
-    // Global Privacy Control goes on the record once; without storage it applies to this page.
-    if (gpc && !r.g && store._kind() !== "memory" && !queue().some((entry) => entry.o === "gpc")) {
-      choose("opt_out", null, null, "gpc").catch(() => {});
-    }
+    ui._prefetch();
   }
   learnRegion(begin);
   onReady(() => {

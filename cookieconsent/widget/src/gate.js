@@ -117,7 +117,8 @@ export function createGate(options) {
       observer = new MutationObserver(() => scan());
       observer.observe(document.documentElement, {
         childList: true, subtree: true,
-        attributes: true, attributeFilter: ["data-category", "data-service", "data-src", "type"],
+        attributes: true,
+        attributeFilter: ["data-category", "data-service", "data-src", "data-srcset", "type"],
       });
     },
   };
