@@ -14,7 +14,13 @@ from .services.rights import build_receipt, decision_end, visitor_events
 from .services.signing import InvalidVisitorId, verify_visitor_id
 from .services.sites import bundled_config, find_site, load_site
 from .services.snapshots import ensure_snapshot
-from .services.widget import build_widget, modules_version, unknown_site_script, widget_module
+from .services.widget import (
+    WidgetBundle,
+    build_widget,
+    modules_version,
+    unknown_site_script,
+    widget_module,
+)
 from .texts import BANNER_TEXTS, SUPPORTED_LANGUAGES
 
 bp = Blueprint("embed", __name__)
@@ -52,23 +58,28 @@ def widget(site_key: str) -> Response:
         bundle = build_widget(config)
         if len(site.bundles) < 16:
             site.bundles[key] = bundle
-    response = Response(mimetype="text/javascript")
-    response.set_etag(bundle.etag)
     # A returning visitor's browser may use its copy while it revalidates, or while the service
     # is down, so a slow or failed revalidation never holds up the host page.
-    response.headers["Cache-Control"] = (
+    response = _script_response(
+        bundle,
         f"public, max-age={current_app.config['COOKIECONSENT_WIDGET_MAX_AGE']}, "
-        "stale-while-revalidate=86400, stale-if-error=604800"
+        "stale-while-revalidate=86400, stale-if-error=604800",
     )
+    response.vary.add("Sec-GPC")
+    return response
+
+
+def _script_response(bundle: WidgetBundle, cache_control: str) -> Response:
+    """A script loaded cross-origin by design: conditional (ETag), gzipped when accepted."""
+    response = Response(mimetype="text/javascript")
+    response.set_etag(bundle.etag)
+    response.headers["Cache-Control"] = cache_control
     response.headers["X-Content-Type-Options"] = "nosniff"
-    # The widget is loaded cross-origin by design.
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     response.vary.add("Accept-Encoding")
-    response.vary.add("Sec-GPC")
     if request.if_none_match.contains(bundle.etag):
         response.status_code = 304
-        return response
-    if request.accept_encodings["gzip"]:
+    elif request.accept_encodings["gzip"]:
         response.set_data(bundle.gzipped)
         response.headers["Content-Encoding"] = "gzip"
     else:
@@ -86,22 +97,9 @@ def widget_module_script(site_key: str, name: str) -> Response:
         response = Response(unknown_site_script(site_key), status=404, mimetype="text/javascript")
         response.headers["Cache-Control"] = "no-store"
         return response
-    module = widget_module(name)
-    response = Response(mimetype="text/javascript")
-    response.set_etag(module.etag)
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response = _script_response(widget_module(name), "public, max-age=31536000, immutable")
     # Module scripts are fetched with CORS from the site's own pages.
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    response.vary.add("Accept-Encoding")
-    if request.if_none_match.contains(module.etag):
-        response.status_code = 304
-        return response
-    if request.accept_encodings["gzip"]:
-        response.set_data(module.gzipped)
-        response.headers["Content-Encoding"] = "gzip"
-    else:
-        response.set_data(module.body)
     return response
 
 

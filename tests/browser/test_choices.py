@@ -83,6 +83,13 @@ def page_at(
     return url.replace("127.0.0.1", host, 1)
 
 
+def answer_banner(page: Page, url: str, role: str) -> dict[str, Any]:
+    """Open ``url``, answer its first layer with the ``role`` button, wait for the record."""
+    page.goto(url)
+    page.locator(f'{BANNER} [data-role="{role}"]').click()
+    return wait_until_decided(page)
+
+
 def lookup_status(service: ConsentService, site_key: str, visitor_id: str) -> int:
     url = f"{service.origin}/api/v1/sites/{site_key}/consents/{quote(visitor_id, safe='')}"
     status, _, _ = api_call(url)
@@ -121,9 +128,7 @@ def test_a_choice_on_one_site_never_counts_for_another_site_on_the_same_host(
     url_a = page_at(host_server, consent_service, site_a, "/dept-a/index.html")
     url_b = page_at(host_server, consent_service, site_b, "/dept-b/index.html")
 
-    page.goto(url_a)
-    page.locator(f'{BANNER} [data-role="accept-all"]').click()
-    accepted = wait_until_decided(page)
+    accepted = answer_banner(page, url_a, "accept-all")
     wait_for_ran(page, list(GATED_SCRIPTS))
 
     host_server.forget_requests()
@@ -153,12 +158,8 @@ def test_two_sites_on_one_host_keep_different_choices_side_by_side(
     url_a = page_at(host_server, consent_service, site_a, "/shop/index.html")
     url_b = page_at(host_server, consent_service, site_b, "/blog/index.html")
 
-    page.goto(url_a)
-    page.locator(f'{BANNER} [data-role="accept-all"]').click()
-    visitor_a = wait_until_decided(page)["visitorId"]
-    page.goto(url_b)
-    page.locator(f'{BANNER} [data-role="reject-all"]').click()
-    visitor_b = wait_until_decided(page)["visitorId"]
+    visitor_a = answer_banner(page, url_a, "accept-all")["visitorId"]
+    visitor_b = answer_banner(page, url_b, "reject-all")["visitorId"]
     assert visitor_a != visitor_b
 
     # Refusing on B cleans up B's trackers, never A's record.
@@ -209,9 +210,7 @@ def test_the_largest_accepted_configuration_keeps_its_choice_in_a_small_cookie(
     url = page_at(host_server, consent_service, site_key, f"/big/{site_key}.html", body_extra=tag)
     context = new_context()
     page = context.new_page()
-    page.goto(url)
-    page.locator(f'{BANNER} [data-role="accept-all"]').click()
-    state = wait_until_decided(page)
+    state = answer_banner(page, url, "accept-all")
     page.wait_for_function("(window.__ran || []).includes('last-service')")
 
     (cookie,) = [c for c in context.cookies() if c["name"] == consent_cookie_name(site_key)]
@@ -283,9 +282,7 @@ def test_a_choice_is_shared_by_the_sites_subdomains_through_its_cookie_domain(
     shop = www.replace("www.example.test", "shop.example.test")
     apex = www.replace("www.example.test", "example.test")
 
-    page.goto(www)
-    page.locator(f'{BANNER} [data-role="accept-all"]').click()
-    accepted = wait_until_decided(page)
+    accepted = answer_banner(page, www, "accept-all")
     (cookie,) = [c for c in page.context.cookies() if c["name"] == consent_cookie_name(site_key)]
     assert cookie["domain"] == ".example.test"
 
@@ -410,9 +407,7 @@ def test_an_erasure_made_on_the_service_reaches_the_browser_at_the_next_session(
     url = host_page()
     context = new_context()
     page = context.new_page()
-    page.goto(url)
-    page.locator(f'{BANNER} [data-role="accept-all"]').click()
-    visitor_id = wait_until_decided(page)["visitorId"]
+    visitor_id = answer_banner(page, url, "accept-all")["visitorId"]
 
     # Later pages of the same session ask the service nothing.
     asked = lookups_of(page)
@@ -448,9 +443,7 @@ def test_a_withdrawal_recorded_through_the_api_reaches_the_browser(
     url = host_page()
     context = new_context()
     page = context.new_page()
-    page.goto(url)
-    page.locator(f'{BANNER} [data-role="accept-all"]').click()
-    visitor_id = wait_until_decided(page)["visitorId"]
+    visitor_id = answer_banner(page, url, "accept-all")["visitorId"]
     status, _, _ = api_call(
         f"{consent_service.origin}/api/v1/sites/{site_key}/consents",
         method="POST",
@@ -490,9 +483,7 @@ def test_a_cookie_edited_by_another_script_is_corrected_by_the_service(
     url = host_page()
     context = new_context()
     page = context.new_page()
-    page.goto(url)
-    page.locator(f'{BANNER} [data-role="reject-all"]').click()
-    visitor_id = wait_until_decided(page)["visitorId"]
+    visitor_id = answer_banner(page, url, "reject-all")["visitorId"]
     record = stored_record(context, site_key)
     assert record is not None
     # Another script on the page rewrites the choice: every category "granted".
