@@ -219,6 +219,7 @@ def _lookup_view(decision: Decision) -> dict[str, Any]:
         "tealium": decision.tealium,
         "region": decision.region,
         "mode": decision.mode,
+        "recorded_at": decision.recorded_at,
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -45,6 +45,19 @@ class AwareUTCDateTime(fields.AwareDateTime):
             return moment.astimezone(UTC)
         except OverflowError:
             raise ValidationError("Out of range.") from None
+
+
+# How far a reported click time may lie from the service's clock: the widget keeps an unsent
+# choice for 7 days, and devices' clocks drift.
+CLICK_TIME_PAST = timedelta(days=30)
+CLICK_TIME_FUTURE = timedelta(days=1)
+
+
+def plausible_click_time(moment: datetime) -> None:
+    """Refuse a click time that cannot be one: more than 30 days ago or a day ahead."""
+    now = datetime.now(UTC)
+    if not now - CLICK_TIME_PAST <= moment <= now + CLICK_TIME_FUTURE:
+        raise ValidationError("Not a plausible time for a click: more than 30 days ago or ahead.")
 
 
 class HttpUrl(fields.String):
@@ -111,9 +124,11 @@ class ConsentWriteSchema(Schema):
     chosen_at = AwareUTCDateTime(
         load_default=None,
         allow_none=True,
+        validate=plausible_click_time,
         metadata={
             "description": "When the visitor clicked, as the widget reports it (ISO 8601 with a "
-            "time zone); recorded as sent, beside the server's own time."
+            "time zone), at most 30 days ago and a day ahead of the service's clock; recorded as "
+            "sent, beside the server's own time."
         },
     )
 
@@ -145,6 +160,10 @@ class LookupSchema(DecisionSchema):
     region = fields.String(allow_none=True, metadata={"description": "Region when decided."})
     mode = fields.String(allow_none=True, metadata={"description": "opt-in, opt-out or notice."})
     tealium = fields.Dict(metadata={"description": "Tealium: {consent_categories: […]}"})
+    recorded_at = UTCTimestamp(
+        allow_none=True,
+        metadata={"description": "When the visitor's latest event was recorded (null: none)."},
+    )
 
 
 class RegionSchema(Schema):

@@ -167,7 +167,14 @@ def test_lookup_of_an_undecided_visitor(client: FlaskClient, site: Site) -> None
         "tealium": {"consent_categories": ["essential"]},
         "region": None,
         "mode": None,
+        "recorded_at": None,
     }
+
+
+def test_lookup_says_when_the_latest_event_was_recorded(client: FlaskClient, site: Site) -> None:
+    recorded = post_choice(client, site, {"action": "accept_all"}).get_json()
+    lookup = client.get(f"{consents_url(site)}/{recorded['visitor_id']}").get_json()
+    assert lookup["recorded_at"] == recorded["recorded_at"]
 
 
 def test_expired_decision_reads_as_undecided(client: FlaskClient, site: Site) -> None:

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -212,7 +212,8 @@ def chain(client: FlaskClient, site: Site) -> dict[str, str]:
     a = post_choice(client, site, {"action": "accept_all"})["visitor_id"]
     post_choice(client, site, {"action": "reject_all"})
     post_choice(client, site, {"action": "reject_all", "visitor_id": a})
-    post_choice(client, site, {"action": "accept_all", "chosen_at": "2026-11-29T10:00:00.123Z"})
+    clicked = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    post_choice(client, site, {"action": "accept_all", "chosen_at": clicked})
     post_choice(client, site, {"action": "withdraw", "visitor_id": a})
     return {"site_key": site.site_key, "visitor": a}
 
@@ -381,20 +382,35 @@ TAMPERING: list[tuple[Callable[[Site], None], str]] = [
 
 
 def test_chosen_at_is_stored_as_reported_and_sealed(client: FlaskClient, site: Site) -> None:
-    # Far from the server's clock, either way: the report is kept as it is, not clamped.
-    reported = ["2026-11-29T17:00:00.123456+07:00", "2099-01-01T00:00:00Z", "1999-12-31T23:59Z"]
-    for chosen_at in reported:
-        post_choice(client, site, {"action": "accept_all", "chosen_at": chosen_at})
+    # Off the server's clock, either way, within reason: the report is kept as it is.
+    now = datetime.now(UTC).replace(microsecond=123456)
+    moments = [now - timedelta(days=6, hours=5), now + timedelta(hours=3), now - timedelta(days=29)]
+    vietnam = timezone(timedelta(hours=7))
+    for moment in moments:
+        reported = moment.astimezone(vietnam).isoformat()
+        post_choice(client, site, {"action": "accept_all", "chosen_at": reported})
     post_choice(client, site, {"action": "reject_all", "chosen_at": None})
     recorded = events(site.id)
-    assert [event.chosen_at for event in recorded] == [
-        datetime(2026, 11, 29, 10, 0, 0, 123456, tzinfo=UTC),
-        datetime(2099, 1, 1, tzinfo=UTC),
-        datetime(1999, 12, 31, 23, 59, tzinfo=UTC),
-        None,
-    ]
-    assert b'"chosen_at":"2026-11-29T10:00:00.123456+00:00"' in event_content(recorded[0])
+    assert [event.chosen_at for event in recorded] == [*moments, None]
+    sealed = f'"chosen_at":"{moments[0].isoformat()}"'.encode()
+    assert sealed in event_content(recorded[0])
     assert verify_chain(site.id, SECRET_KEYS).ok
+
+
+@pytest.mark.parametrize(
+    "offset", [timedelta(days=31), -timedelta(days=2)], ids=["month-ago", "two-days-ahead"]
+)
+def test_an_implausible_click_time_is_refused_and_nothing_is_written(
+    client: FlaskClient, site: Site, offset: timedelta
+) -> None:
+    before = table_counts()
+    response = client.post(
+        f"/api/v1/sites/{site.site_key}/consents",
+        json={"action": "accept_all", "chosen_at": (datetime.now(UTC) - offset).isoformat()},
+    )
+    assert response.status_code == 422
+    assert "chosen_at" in response.get_json()["errors"]
+    assert table_counts() == before
 
 
 def test_events_without_chosen_at_keep_the_content_sealed_before_it_existed(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -25,7 +25,10 @@ SHOP_ORIGIN = "https://shop.example"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
 PAGE = "https://shop.example/gio-hang?email=lan@example.vn#thanh-toan"
 # The click time the widget reports, in the visitor's zone; shown back in UTC.
-CHOSEN_AT = "2026-11-29T17:00:00.123+07:00"
+# A click an hour ago, as a device in Vietnam (UTC+7) reports it, and the same moment in UTC.
+_CLICK = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=123000)
+CHOSEN_AT = _CLICK.astimezone(timezone(timedelta(hours=7))).isoformat(timespec="milliseconds")
+CHOSEN_AT_UTC = _CLICK.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def api(site: Site, path: str = "") -> str:
@@ -93,7 +96,7 @@ def test_history_lists_the_visitors_choices_oldest_first(
         {"essential": True, "analytics": False, "marketing": False},
     ]
     assert [event["decided"] for event in events] == [True, True, False]
-    assert [event["chosen_at"] for event in events] == [None, "2026-11-29T10:00:00.123Z", None]
+    assert [event["chosen_at"] for event in events] == [None, CHOSEN_AT_UTC, None]
     raw_id = verify_visitor_id(SECRET_KEYS, site.site_key, visitor)
     stored = [event for event in all_events() if event.visitor_id == raw_id]
     for shown, row in zip(events, stored, strict=True):
@@ -129,7 +132,7 @@ def test_export_is_a_download_with_the_personal_fields(
     assert body["site"]["name"] == "Shop"
     assert parse_time(body["exported_at"]).tzinfo is not None
     assert [event["action"] for event in body["events"]] == ["accept_all", "save", "withdraw"]
-    assert body["events"][1]["chosen_at"] == "2026-11-29T10:00:00.123Z"
+    assert body["events"][1]["chosen_at"] == CHOSEN_AT_UTC
     for event in body["events"]:
         # The query and fragment were never stored; the address is truncated.
         assert event["url"] == "https://shop.example/gio-hang"

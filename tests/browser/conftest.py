@@ -227,11 +227,14 @@ class HostSite:
         elif script is not None:
             status, content_type, body = "200 OK", "text/javascript; charset=utf-8", script
         elif path.startswith("/slow/") and path.endswith(".js"):
-            # /slow/<ms>/<name>.js: a tag on a slow CDN, answered after <ms> milliseconds.
+            # /slow/<ms>/<name>.js: a tag on a slow CDN, answered after <ms> milliseconds;
+            # with ?write=1 it also document.writes <p id="written-<name>">.
             delay, _, name = path[len("/slow/") : -len(".js")].partition("/")
             time.sleep(int(delay) / 1000)
             status, content_type = "200 OK", "text/javascript; charset=utf-8"
             body = _report(f"{name}-external") + ";"
+            if "write=1" in environ.get("QUERY_STRING", ""):
+                body += f"document.write('<p id=\"written-{name}\">written</p>');"
         elif path.startswith("/track/") and path.endswith(".js"):
             name = path[len("/track/") : -len(".js")]
             status, content_type = "200 OK", "text/javascript; charset=utf-8"

@@ -925,3 +925,241 @@ def test_a_choice_kept_longer_than_seven_days_is_dropped(
     expect(page.locator(BANNER)).to_be_visible()
     assert recorded_events(consent_service, site_key) == []
     assert any("7 days" in message for message in messages), messages
+
+
+# --- found by trying to break it ---------------------------------------------------------------
+
+
+def test_an_answer_to_an_older_question_never_overrides_a_newer_refusal(
+    new_context: Callable[..., Any],
+    host_page: Callable[..., str],
+    host_server: HostSite,
+    consent_service: ConsentService,
+    site_key: str,
+) -> None:
+    url = host_page()
+    context = new_context()
+    page = context.new_page()
+    answer_banner(page, url, "accept-all")
+
+    # A new session: the widget asks the service; the answer (still "accepted") is held back.
+    later = new_context(storage_state=session_cookie_dropped(context)).new_page()
+    held: list[Route] = []
+    later.route(
+        f"{consent_service.origin}/api/v1/sites/*/consents/*",
+        lambda route: held.append(route) if route.request.method == "GET" else route.continue_(),
+    )
+    later.goto(url)
+    later.wait_for_function("window.cookieConsent && window.cookieConsent.get().decided")
+    later.evaluate("window.cookieConsent.rejectAll()")
+    assert widget_state(later)["categories"] == NONE
+    while not held:
+        later.wait_for_timeout(50)
+    held[0].continue_()
+    later.wait_for_timeout(500)
+    assert widget_state(later)["categories"] == NONE, "the old answer came after the refusal"
+
+    host_server.forget_requests()
+    later.reload()
+    expect(later.locator(REOPEN)).to_be_visible()
+    later.wait_for_timeout(300)
+    assert ran(later) == []
+    assert host_server.gated_requests() == []
+
+
+def test_a_grant_waiting_behind_a_recorded_refusal_grants_nothing(
+    page: Page,
+    host_page: Callable[..., str],
+    host_server: HostSite,
+    consent_service: ConsentService,
+    site_key: str,
+) -> None:
+    url = host_page()
+    answer_banner(page, url, "accept-all")
+    posts = 0
+
+    def second_fails(route: Route) -> None:
+        nonlocal posts
+        if route.request.method != "POST":
+            return route.continue_()
+        posts += 1
+        if posts == 1:
+            return route.continue_()
+        return route.fulfill(status=503, body="busy")
+
+    page.route(f"{consent_service.origin}/api/v1/sites/*/consents", second_fails)
+    page.evaluate("() => { window.cookieConsent.rejectAll(); window.cookieConsent.acceptAll(); }")
+    page.wait_for_function(
+        "() => window.__queued = document.querySelector("
+        "'#cookieconsent [role=alert]').textContent.includes('not saved yet')"
+    )
+    state = widget_state(page)
+    assert state["pending"] is True
+    assert state["categories"] == NONE, "the service has the refusal; the grant is not recorded"
+
+    host_server.forget_requests()
+    page.reload()
+    page.wait_for_timeout(500)
+    assert ran(page) == []
+    assert host_server.gated_requests() == []
+    assert page.evaluate("window.cookieConsent.allowed('analytics')") is False
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"d": 1, "c": "f", "s": "", "p": "1.0", "P": "1.0", "k": 9e15, "m": "opt-in", "x": 9e15},
+        {"d": 1, "c": "f", "s": "", "p": "1.0", "P": "1.0", "k": 9e15, "v": "made.up"},
+    ],
+    ids=["no-visitor-id", "made-up-visitor-id"],
+)
+def test_a_cookie_written_by_another_script_grants_nothing(
+    new_context: Callable[..., Any],
+    host_page: Callable[..., str],
+    host_server: HostSite,
+    consent_service: ConsentService,
+    site_key: str,
+    forged: dict[str, Any],
+) -> None:
+    url = host_page()
+    context = new_context()
+    page = context.new_page()
+    page.goto(url)
+    expect(page.locator(BANNER)).to_be_visible()
+    layout = page.evaluate(
+        """() => {
+          let value = 2166136261;
+          const text = "analytics,marketing|";
+          for (let i = 0; i < text.length; i++) {
+            value = Math.imul(value ^ text.charCodeAt(i), 16777619);
+          }
+          return (value >>> 0).toString(36);
+        }"""
+    )
+    far = int(time.time() * 1000) + 10 * 365 * 86_400_000
+    store_record(
+        context, host_server.origin, site_key, {**forged, "h": layout, "e": far, "u": 9e15}
+    )
+    host_server.forget_requests()
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function(
+        "window.cookieConsent && !window.cookieConsent.get().decided && "
+        "window.cookieConsent.get().visitorId === null"
+    )
+    expect(page.locator(BANNER)).to_be_visible()
+    page.wait_for_timeout(300)
+    assert ran(page) == []
+    assert host_server.gated_requests() == []
+
+
+def test_an_answer_that_is_not_the_services_keeps_the_choice_waiting(
+    page: Page,
+    host_page: Callable[..., str],
+    consent_service: ConsentService,
+    site_key: str,
+) -> None:
+    portal = {"on": True}
+
+    def captive_portal(route: Route) -> None:
+        if portal["on"]:
+            route.fulfill(status=200, content_type="text/html", body="<h1>Sign in to Wi-Fi</h1>")
+        else:
+            route.continue_()
+
+    page.route(f"{consent_service.origin}/api/v1/sites/*/consents", captive_portal)
+    page.goto(host_page())
+    page.evaluate("() => { window.cookieConsent.rejectAll(); }")
+    expect(page.locator(BANNER)).to_be_hidden()
+    page.wait_for_timeout(300)
+    assert widget_state(page)["pending"] is True, "an HTML page is not a recorded choice"
+    portal["on"] = False
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    state = wait_until_decided(page)
+    assert state["categories"] == NONE
+    assert [e["action"] for e in recorded_events(consent_service, site_key)] == ["reject_all"]
+
+
+def test_choices_made_in_two_tabs_of_a_new_visitor_are_each_sent_once(
+    new_context: Callable[..., Any],
+    host_page: Callable[..., str],
+    consent_service: ConsentService,
+    site_key: str,
+) -> None:
+    url = host_page()
+    context = new_context()
+    tab_a, tab_b = context.new_page(), context.new_page()
+    posts: list[str] = []
+    for tab in (tab_a, tab_b):
+        tab.on(
+            "request",
+            lambda request: (
+                posts.append(request.headers.get("idempotency-key", ""))
+                if request.method == "POST" and request.url.endswith("/consents")
+                else None
+            ),
+        )
+        tab.goto(url)
+        expect(tab.locator(BANNER)).to_be_visible()
+    tab_a.locator(f'{BANNER} [data-role="accept-all"]').click()
+    # At once, while tab A's choice may still be on its way (its banner may already be gone).
+    tab_b.evaluate("() => { window.cookieConsent.rejectAll(); }")
+    for tab in (tab_a, tab_b):
+        try:
+            tab.wait_for_function(
+                "!window.cookieConsent.get().pending && !window.cookieConsent.allowed('analytics')",
+                timeout=10000,
+            )
+        except Exception:
+            raise AssertionError(
+                [widget_state(t) for t in (tab_a, tab_b)],
+                stored_record(context, site_key),
+                recorded_events(consent_service, site_key),
+            ) from None
+    tab_a.wait_for_timeout(1500)
+    assert len(posts) <= 4, f"{len(posts)} POSTs for two choices"
+    assert [e["action"] for e in recorded_events(consent_service, site_key)] == [
+        "accept_all",
+        "reject_all",
+    ]
+    assert widget_state(tab_a)["visitorId"] == widget_state(tab_b)["visitorId"]
+
+
+def test_a_second_copy_of_the_widget_says_why_it_does_not_start(
+    page: Page, host_page: Callable[..., str], consent_service: ConsentService, site_key: str
+) -> None:
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    second = f'<script src="{consent_service.widget_url(site_key)}"></script>'
+    page.goto(host_page(body_extra=second))
+    expect(page.locator(BANNER)).to_have_count(1)
+    assert any("already defined" in message for message in messages), messages
+
+
+def test_an_erasure_reaches_the_browser_even_while_the_region_is_asked_again(
+    new_context: Callable[..., Any],
+    host_page: Callable[..., str],
+    host_server: HostSite,
+    consent_service: ConsentService,
+    site_key: str,
+) -> None:
+    url = host_page()
+    context = new_context()
+    page = context.new_page()
+    visitor_id = answer_banner(page, url, "accept-all")["visitorId"]
+    record = stored_record(context, site_key)
+    assert record is not None
+    page.close()
+    # The regime it remembered has run out: the next page asks for it beside the decision.
+    store_record(context, host_server.origin, site_key, {**record, "x": 0, "u": record["u"] + 1})
+    status, _, _ = api_call(
+        f"{consent_service.origin}/api/v1/sites/{site_key}/consents/{quote(visitor_id)}",
+        method="DELETE",
+    )
+    assert status == 200
+
+    later = new_context(storage_state=session_cookie_dropped(context)).new_page()
+    later.goto(url)
+    later.wait_for_function("!window.cookieConsent.get().decided", timeout=5000)
+    expect(later.locator(BANNER)).to_be_visible()
+    assert widget_state(later)["categories"] == NONE

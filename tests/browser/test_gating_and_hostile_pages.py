@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import GATED_SCRIPTS, ConsentService, HostSite, in_ci, recorded_events
+from .conftest import GATED_SCRIPTS, ConsentService, HostSite, build_page, in_ci, recorded_events
 from .test_banner import BANNER, REOPEN
 from .test_trackers import GA4, GPC_IN_PAGE, MATOMO, META_PIXEL
 
@@ -1117,4 +1117,38 @@ def test_storage_failing_in_the_middle_of_a_page_keeps_the_choice_in_memory(
     expect(page.locator(REOPEN)).to_be_visible()
     assert actions(consent_service, site_key) == [("accept_all", "banner", False)]
     assert consent_service.lookup(site_key, state["visitorId"])["categories"] == EVERYTHING
+    assert log.errors == []
+
+
+def test_what_a_tag_writes_after_its_timeout_still_lands_where_it_stands(
+    page: Page,
+    configured_site: Callable[..., str],
+    consent_service: ConsentService,
+    host_server: HostSite,
+) -> None:
+    key = configured_site({"script_timeout_ms": 500})
+    log = watch(page)
+    url = host_server.add_page(
+        build_page(
+            script_src=consent_service.widget_url(key),
+            host_origin=host_server.origin,
+            body_extra=(
+                '<div id="slot"><script type="text/plain" data-category="analytics" '
+                'src="/slow/1500/late-writer.js?write=1"></script></div>'
+                '<p id="after">after</p>'
+            ),
+        )
+    )
+    page.goto(url)
+    page.locator(f'{BANNER} [data-role="accept-all"]').click()
+    # The scripts after it did not wait: the timeout let them go.
+    page.wait_for_function("(window.__ran || []).includes('analytics-external')")
+    page.wait_for_function("(window.__ran || []).includes('late-writer-external')", timeout=5000)
+    written = page.locator("#written-late-writer")
+    expect(written).to_have_count(1)
+    assert (
+        page.evaluate("document.getElementById('written-late-writer').parentElement.id") == "slot"
+    ), "written right after the tag, inside its container"
+    expect(page.locator("#content")).to_have_text("Welcome to the host page")
+    assert len(log.warnings("has not loaded after 500 ms")) == 1
     assert log.errors == []

@@ -20,7 +20,8 @@ import {createUi} from "./banner.js";
  * h layout the bits follow, p policy version decided under, t decided at, e expires at (ms),
  * k confirmed by the service at (ms), P site policy version then, g GPC recorded,
  * o opted out of sale and sharing, n notice dismissed, w withdrawn, m regime, r region,
- * x regime known until (ms), q choices waiting to be sent.
+ * x regime known until (ms), q choices waiting to be sent, R when the service recorded the
+ * decision this record holds (ms), N how many times the decision changed (choices, answers).
  * @typedef {Object<string, any>} StoredRecord
  */
 
@@ -33,7 +34,10 @@ const DAY_MS = 864e5;
 const QUEUE_MAX = 4;
 
 function start() {
-  if (window.cookieConsent && window.cookieConsent.version) return;
+  if (window.cookieConsent && window.cookieConsent.version) {
+    warn("window.cookieConsent is already defined (a second copy of the widget?); not started");
+    return;
+  }
   const base = serviceBase(config.apiBase, document.currentScript);
   const siteApi = base + "/api/v1/sites/" + encodeURIComponent(config.siteKey);
   /** @param {"tags"|"prefs"} name */
@@ -61,11 +65,16 @@ function start() {
 
   const now = () => Date.now();
   const queue = () => r.q || (r.q = []);
-  const regionKnown = () => r.x > now();
+  // Never longer than an hour ahead: a record promising more was not written by the widget.
+  const regionKnown = () => r.x > now() && r.x <= now() + 36e5;
   const mode = () => (regionKnown() && MODES.indexOf(r.m) >= 0 ? r.m : "opt-in");
   const reasked = () => r.d === 1 && major(r.p) < major(config.policyVersion);
-  /** The service's decision still counts: same layout, not expired, current major policy. */
-  const decided = () => r.d === 1 && r.h === layout && r.e > now() && !reasked();
+  /**
+   * The service's decision still counts: a visitor ID, the same layout, not expired (nor
+   * expiring later than the 13-month ceiling allows), and the current major policy version.
+   */
+  const decided = () => r.d === 1 && !!r.v && r.h === layout && r.e > now() &&
+    r.e < now() + 396 * DAY_MS && !reasked();
   const flag = (list, names, name) => unbits(list, names.length)[names.indexOf(name)];
 
   /** A waiting choice's effect on one category: false when it refuses it. */
@@ -150,6 +159,15 @@ function start() {
     if (channel) channel.postMessage(r.u);
   }
 
+  /**
+   * Before changing the record, take up what another page of the site wrote meanwhile, so that
+   * neither page's change is lost.
+   */
+  function fresh() {
+    const stored = store._read();
+    if (stored && stored.u !== r.u) r = stored;
+  }
+
   /** Another page of this site changed the record: follow it. */
   function reload() {
     const record = store._read();
@@ -182,8 +200,16 @@ function start() {
     }
   }
 
-  /** Adopt what the service answered about this visitor (a lookup or a recorded choice). */
-  function adopt(data) {
+  /**
+   * Adopt what the service answered about this visitor (a lookup or a recorded choice), unless
+   * the record already holds a later answer (another page's, or a choice made since).
+   * @param {Object<string, any>} data
+   * @param {boolean} [current]  A lookup no page changed the record during: it stands as is.
+   */
+  function adopt(data, current) {
+    const at = Date.parse(data.recorded_at) || 0;
+    if (at < (r.R || 0) && !current) return;
+    r.R = at;
     const yes = data.decided === true;
     Object.assign(r, {
       v: data.visitor_id, d: yes ? 1 : 0, h: layout,
@@ -193,8 +219,9 @@ function start() {
       e: Date.parse(data.expires_at) || 0, k: now(), P: config.policyVersion,
     });
     if (yes) r.w = 0;
+    r.N = (r.N || 0) + 1;
     // Confirmed for this browser session: the next pages need not ask.
-    store._newSession();
+    store._markSession();
   }
 
   // --- choices: queued, sent one at a time, retried until the service has them ------------
@@ -209,6 +236,8 @@ function start() {
    * @returns {Promise<import("./types.js").ConsentState>}
    */
   function choose(action, chosen, chosenServices, source) {
+    fresh();
+    r.N = (r.N || 0) + 1;
     const entry = {
       k: randomKey(), a: action, t: now(), h: layout, p: config.policyVersion, l: ui._language(),
       w: location.href.split(/[?#]/)[0].slice(0, 512), z: config.digest, g: gpc ? 1 : 0, o: source,
@@ -247,8 +276,9 @@ function start() {
   function body(entry) {
     const out = {
       action: entry.a, policy_version: entry.p, language: entry.l, url: entry.w,
-      gpc: entry.g === 1, config_digest: entry.z, chosen_at: iso(entry.t),
+      gpc: entry.g === 1, config_digest: entry.z,
     };
+    if (!entry.n) out.chosen_at = iso(entry.t);
     if (entry.v) out.visitor_id = entry.v;
     if (entry.o) out.source = entry.o;
     if (entry.a === "save") {
@@ -288,50 +318,68 @@ function start() {
       entry.v = r.v || null;
       persist();
     }
+    // Another page of the site may replace the record meanwhile: entries are known by their key.
+    const key = entry.k;
     sending = true;
     clearTimeout(retryTimer);
     retryTimer = 0;
-    request("POST", siteApi + "/consents", body(entry), {key: entry.k}).then((data) => {
+    const failed = (error) => {
       sending = false;
-      retryMs = 2000;
-      // A choice sent with Global Privacy Control on puts the signal on record too.
-      if (entry.g === 1) r.g = 1;
-      if (entry.a === "opt_out") r.o = 1;
-      r.v = data.visitor_id;
-      const index = queue().indexOf(entry);
-      if (index >= 0) queue().splice(index, 1);
-      // A later choice is still on its way: it, not this answer, is the final state.
-      if (!queue().length) adopt(data);
-      persist();
-      refresh();
-      settle(entry);
-      if (entry.o !== "gpc") ui._settle();
-      pump();
-    }, (error) => {
-      sending = false;
+      fresh();
+      const live = queue().find((item) => item.k === key);
+      if (!live) return pump();
       const status = error.status;
-      if (status === 400 && entry.v && (error.problem.errors || {}).visitor_id) {
-        // The service no longer knows this ID (another site's, a retired key): start afresh,
-        // under a new key, since the service refuses a key reused with another body.
-        const handlers = waiting[entry.k];
-        delete waiting[entry.k];
-        r.v = entry.v = undefined;
-        r.d = 0;
-        entry.k = randomKey();
-        waiting[entry.k] = handlers;
+      const errors = error.problem && error.problem.errors || {};
+      if (status === 400 && live.v && errors.visitor_id || status === 422 && errors.chosen_at) {
+        // The service no longer knows this ID (another site's, a retired key), or this device's
+        // clock is far off: send it afresh, without them, under a new key (a key reused with
+        // another body is refused).
+        if (errors.visitor_id) {
+          r.v = live.v = undefined;
+          r.d = 0;
+        } else {
+          live.n = 1;
+        }
+        live.k = randomKey();
+        waiting[live.k] = waiting[key];
+        delete waiting[key];
         persist();
         return pump();
       }
       if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-        drop(entry, error);
-        if (entry.o !== "gpc") ui._message("error");
+        drop(live, error);
+        if (live.o !== "gpc") ui._message("error");
         return pump();
       }
       // Unreachable, overloaded or failing: keep it and try again later, here or on a later page.
-      if (entry.o !== "gpc") ui._message("queued");
+      if (live.o !== "gpc") ui._message("queued");
       retryTimer = setTimeout(pump, retryMs);
       retryMs = Math.min(retryMs * 2, 60000);
-    });
+    };
+    request("POST", siteApi + "/consents", body(entry), {key}).then((data) => {
+      // Anything but the service's answer (a portal's page, a proxy's) is no answer.
+      if (!valid(data)) return failed({status: 0});
+      sending = false;
+      retryMs = 2000;
+      fresh();
+      // A choice sent with Global Privacy Control on puts the signal on record too.
+      if (entry.g === 1) r.g = 1;
+      if (entry.a === "opt_out") r.o = 1;
+      r.q = queue().filter((item) => item.k !== key);
+      // The service's answer is the new base; choices still on their way apply on top of it
+      // (a refusal at once, a grant once recorded).
+      adopt(data);
+      persist();
+      refresh();
+      settle(entry);
+      if (entry.o !== "gpc" && !r.q.length) ui._settle();
+      pump();
+    }, failed);
+  }
+
+  /** The service's account of a visitor: a lookup or a recorded choice. */
+  function valid(data) {
+    return !!data && typeof data.visitor_id === "string" && typeof data.categories === "object";
   }
 
   /**
@@ -342,17 +390,22 @@ function start() {
     const asked = r.v;
     // A decision under an older major policy version no longer counts: the banner asks again.
     if (!asked || config.preview || reasked()) return;
+    // A check time in the future is no check: the record was written by something else.
     if (!store._newSession() && r.P === config.policyVersion && r.k > now() - DAY_MS &&
-        r.h === layout) return;
+        r.k <= now() && r.h === layout) return;
     // A choice still waiting goes first; its answer is the service's decision.
     if (queue().length) return pump();
+    const before = r.N;
     request("GET", siteApi + "/consents/" + encodeURIComponent(asked)).then((data) => {
-      if (r.v !== asked || queue().length) return;
-      adopt(data);
+      // A choice made since the question was asked, here or on another page, is newer.
+      fresh();
+      if (r.N !== before || queue().length || !valid(data)) return;
+      adopt(data, true);
       persist();
       refresh(true);
     }, (error) => {
-      if (error.status !== 400 || r.v !== asked || queue().length) return;
+      fresh();
+      if (error.status !== 400 || r.N !== before || queue().length) return;
       r.v = undefined;
       r.d = 0;
       persist();
@@ -369,6 +422,7 @@ function start() {
       done();
     };
     request("GET", siteApi + "/region").then((data) => {
+      fresh();
       Object.assign(r, {m: data.mode, r: data.region || undefined, x: now() + 36e5});
       if (r.v || mode() !== "opt-in") persist();
       refresh();
@@ -391,6 +445,7 @@ function start() {
     erase() {
       if (!r.v) return Promise.resolve(get());
       return request("DELETE", siteApi + "/consents/" + encodeURIComponent(r.v)).then(() => {
+        fresh();
         // The opt-out of sale and sharing stays in this browser: erasing data does not undo it.
         r = {o: r.o, g: r.g, m: r.m, r: r.r, x: r.x};
         persist();
@@ -421,6 +476,7 @@ function start() {
     // The first layer is answered: a decision, a refusal on its way, or a dismissed notice.
     _answered: () => decided() || !!refusing() || (mode() !== "opt-in" && r.n === 1 && !reasked()),
     _dismiss() {
+      fresh();
       r.n = 1;
       persist();
       refresh();

@@ -168,13 +168,15 @@ function wakeScript(script, done, timeoutMs) {
   const blocking = external && !type && !script.hasAttribute("async") &&
     !script.hasAttribute("defer");
   let finished = false;
+  // Late: the scripts after it went on; what it writes when it does run is still placed.
+  let late = false;
   let timer = 0;
   const finish = () => {
     if (finished) return;
     finished = true;
     clearTimeout(timer);
     flush();
-    if (blocking) done();
+    if (blocking && !late) done();
   };
   const flush = routeWrites(script);
   if (external) {
@@ -184,7 +186,7 @@ function wakeScript(script, done, timeoutMs) {
       timer = setTimeout(() => {
         warn("a gated script has not loaded after " + timeoutMs + " ms; the scripts after it " +
           "run now: " + describe(script));
-        finished = true;
+        late = true;
         done();
       }, timeoutMs);
     }

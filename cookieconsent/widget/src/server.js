@@ -45,9 +45,12 @@ export function request(method, url, body, options) {
   };
   return fetch(url, init).then((response) => {
     clearTimeout(timer);
-    return response.json().catch(() => ({})).then((data) => {
+    return response.json().then((data) => {
       if (!response.ok) fail(response.status, data);
       return data;
+    }, () => {
+      // Not JSON: an error page, or a portal or proxy answering in the service's place.
+      fail(response.ok ? 0 : response.status);
     });
   }, () => {
     clearTimeout(timer);

@@ -123,20 +123,19 @@ export function createStore(siteKey, cookieDomain, keepDays) {
     /** @returns {"cookie"|"local"|"memory"} */
     _kind: () => kind,
     /**
-     * True once per browser session (a session cookie, or sessionStorage where cookies fail);
-     * always true in memory, where nothing outlives the page.
+     * Whether this browser session has not yet been marked (a session cookie, or sessionStorage
+     * where cookies fail); always true in memory, where nothing outlives the page.
      */
     _newSession() {
       const marker = name + "_s";
-      if (kind === "cookie") {
-        if (readSession(marker)) return false;
-        setCookie(marker, "1", null);
-        if (readSession(marker)) return true;
-      }
-      return !attempt(() => {
-        if (session.getItem(marker)) return true;
-        session.setItem(marker, "1");
-      });
+      return kind === "cookie" ? !readSession(marker)
+        : !attempt(() => session.getItem(marker));
+    },
+    /** Mark this browser session: its decision was confirmed with the service. */
+    _markSession() {
+      const marker = name + "_s";
+      if (kind === "cookie") setCookie(marker, "1", null);
+      else attempt(() => session.setItem(marker, "1"));
     },
     /** The visitor ID of the cookie every site on this host shared before choices had owners. */
     _legacyVisitorId() {
