@@ -46,21 +46,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     limiter.init_app(app)
 
-    from .api import blp as api_blueprint
+    from .api_base import init_api
     from .embed import bp as embed_blueprint
-    from .errors import ProblemApi
-    from .meta import blp as meta_blueprint
 
-    api = ProblemApi(
-        app,
-        spec_kwargs={
-            "info": {"description": "Consent records and lookups for cookieconsent sites."},
-        },
-    )
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    app.extensions["cookieconsent.api"] = api
-    api.register_blueprint(api_blueprint)
-    api.register_blueprint(meta_blueprint)
+    init_api(app)
     app.register_blueprint(embed_blueprint)
     errors.init_app(app)
     cli.init_app(app)

@@ -1,4 +1,7 @@
-"""The public JSON API: recording choices and answering lookups (``/api/v1``)."""
+"""The public JSON API: recording choices and answering lookups (``/api/v1``).
+
+The site's own servers use the token-guarded views of :mod:`cookieconsent.site_api`.
+"""
 
 from __future__ import annotations
 
@@ -7,42 +10,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from itsdangerous import BadSignature
 from sqlalchemy.exc import IntegrityError
 
+from .api_base import ApiBlueprint, current_site, editable_site, lookup_view, secret_keys
 from .errors import fail
 from .extensions import db, limiter
-from .models import ConsentEvent, IdempotencyKey, PolicyVersion, Site, WebhookEndpoint
+from .models import ConsentEvent, IdempotencyKey
 from .schemas import (
     AllowedSchema,
-    BatchLookupRequestSchema,
-    BatchLookupResponseSchema,
     ConsentWriteSchema,
     ErasedSchema,
     ExportSchema,
     HistorySchema,
-    LookupErrorSchema,
     LookupSchema,
-    PolicyVersionCreateSchema,
-    PolicyVersionSchema,
     ReceiptCheckSchema,
     ReceiptSchema,
     ReceiptTokenSchema,
     RecordedConsentSchema,
     RegionSchema,
-    SiteConfigSchema,
-    WebhookCreatedSchema,
-    WebhookCreateSchema,
-    WebhookSchema,
 )
 from .services.consent import (
     ConsentInputError,
     Decision,
     lookup_consent,
-    lookup_many,
     record_consent,
 )
 from .services.geo import Region
@@ -56,8 +49,7 @@ from .services.idempotency import (
     stored_answer,
 )
 from .services.jurisdictions import resolve_mode
-from .services.network import origin_allowed, truncate_ip
-from .services.policy import PolicyVersionError, publish_policy_version
+from .services.network import truncate_ip
 from .services.rights import (
     build_receipt,
     decision_end,
@@ -69,104 +61,19 @@ from .services.rights import (
     visitor_events,
 )
 from .services.signing import InvalidVisitorId, verify_visitor_id
-from .services.site_config import SiteConfigError, apply_site_config, export_site_config
-from .services.sites import SiteProfile, check_api_token, find_site, load_site
-from .services.webhooks import WebhookError, add_endpoint, remove_endpoint
+from .services.sites import SiteProfile
 from .texts import SUPPORTED_LANGUAGES
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api",
     __name__,
-    url_prefix="/api/v1",
     description="Record visitors' choices and ask what they allowed.",
 )
-
-CORS_MAX_AGE = "7200"
-WRITE_METHODS = frozenset({"POST", "PATCH", "DELETE"})
-
-
-def _secret_keys() -> list[str]:
-    return current_app.config["COOKIECONSENT_SECRET_KEYS"]  # type: ignore[no-any-return]
-
-
-def _site() -> SiteProfile:
-    return g.site  # type: ignore[no-any-return]
-
-
-@blp.before_request
-def resolve_site() -> None:
-    """Resolve the site first, so an unknown key is 404 whatever else is wrong."""
-    site_key = (request.view_args or {}).get("site_key")
-    if site_key is None:
-        return
-    site = find_site(site_key)
-    if site is None:
-        fail(404, f"No site with key {site_key!r}.", errors={"site_key": ["Unknown site."]})
-    g.site = site
-    origin = request.headers.get("Origin")
-    allowed = origin is not None and origin_allowed(origin, site.domains)
-    if origin == "null":
-        # A sandboxed frame (or a file) has an opaque origin: it proves no domain, like a server
-        # sending no Origin at all, and is answered as one. It can only create a new visitor or
-        # act for a signed visitor ID it already holds, so it gains nothing over a server.
-        allowed = True
-    g.cors_origin = origin if allowed else None
-    if request.method in WRITE_METHODS and origin is not None and not allowed:
-        fail(
-            403,
-            "This origin is not one of the site's domains.",
-            errors={"origin": [f"{origin!r} is not allowed for this site."]},
-        )
-    if request.method == "POST":
-        limit = current_app.config[
-            "COOKIECONSENT_MAX_BATCH_BYTES"
-            if request.endpoint == "api.batch_lookup"
-            else "COOKIECONSENT_MAX_WRITE_BYTES"
-        ]
-        request.max_content_length = limit
-        if request.content_length is not None and request.content_length > limit:
-            fail(
-                413,
-                f"The body is larger than {limit} bytes.",
-                errors={"body": [f"At most {limit} bytes."]},
-            )
-    # A body that is not JSON would otherwise read as an empty object: a PATCH that did nothing.
-    if request.method in {"POST", "PATCH"} and not request.is_json:
-        fail(
-            415,
-            "Send the body as JSON.",
-            errors={"content_type": ["Must be application/json."]},
-        )
-
-
-@blp.after_request
-def add_cors_and_caching(response: Response) -> Response:
-    """Open CORS to the site's own domains only; make lookups conditional."""
-    response.vary.add("Origin")
-    origin = g.get("cors_origin")
-    if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = (
-                f"Content-Type, Authorization, {IDEMPOTENCY_HEADER}"
-            )
-            response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
-    if request.endpoint == "api.get_region":
-        # Private to the visitor's address; an hour spares repeat lookups on every page.
-        response.headers["Cache-Control"] = "private, max-age=3600"
-    elif request.method == "GET" and response.status_code == 200:
-        response.headers["Cache-Control"] = "private, no-cache"
-        response.add_etag()
-        response.make_conditional(request)
-    elif request.method == "POST":
-        response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _verified_lookup(visitor_id: str) -> Decision:
     try:
-        return lookup_consent(_site(), secret_keys=_secret_keys(), visitor_id=visitor_id)
+        return lookup_consent(current_site(), secret_keys=secret_keys(), visitor_id=visitor_id)
     except InvalidVisitorId as error:
         fail(400, "The visitor ID is not valid.", errors={"visitor_id": [str(error)]})
 
@@ -195,31 +102,12 @@ def get_region(site_key: str) -> dict[str, Any]:
 
     The widget asks this separately, so its own script stays one cacheable response for all.
     """
-    where = visitor_jurisdiction(_site())
+    where = visitor_jurisdiction(current_site())
     return {
         "region": where.region.code if where.region else None,
         "country": where.region.country if where.region else None,
         "mode": where.mode,
         "rule": where.rule,
-    }
-
-
-def _lookup_view(decision: Decision) -> dict[str, Any]:
-    return {
-        "visitor_id": decision.visitor_id,
-        "decided": decision.decided,
-        "categories": decision.categories,
-        "policy_version": decision.policy_version,
-        "decided_at": decision.decided_at,
-        "expires_at": decision.expires_at,
-        "gpc": decision.gpc,
-        "services": decision.services,
-        "google_consent_mode": decision.google_consent_mode,
-        "segment": decision.segment,
-        "tealium": decision.tealium,
-        "region": decision.region,
-        "mode": decision.mode,
-        "recorded_at": decision.recorded_at,
     }
 
 
@@ -259,7 +147,7 @@ def _idempotent_write() -> IdempotentWrite[Decision] | None:
 
 def _stored_answer(write: IdempotentWrite[Decision]) -> IdempotencyKey | None:
     try:
-        return stored_answer(_site().id, write.key, write.digest)
+        return stored_answer(current_site().id, write.key, write.digest)
     except IdempotencyKeyReused as error:
         db.session.rollback()
         fail(422, None, {IDEMPOTENCY_HEADER: [str(error)]})
@@ -298,11 +186,11 @@ class Consents(MethodView):
             if stored is not None:
                 return _replay(stored)
         gpc = bool(payload["gpc"]) or request.headers.get("Sec-GPC") == "1"
-        where = visitor_jurisdiction(_site())
+        where = visitor_jurisdiction(current_site())
         try:
             return record_consent(
-                _site(),
-                secret_keys=_secret_keys(),
+                current_site(),
+                secret_keys=secret_keys(),
                 action=payload["action"],
                 categories=payload["categories"],
                 services=payload["services"],
@@ -341,7 +229,7 @@ class Consents(MethodView):
 @blp.alt_response(404, description="Unknown site")
 def get_consent(site_key: str, visitor_id: str) -> dict[str, Any]:
     """The visitor's current decision, for tag managers."""
-    return _lookup_view(_verified_lookup(visitor_id))
+    return lookup_view(_verified_lookup(visitor_id))
 
 
 @blp.route("/sites/<site_key>/consents/<visitor_id>/allowed/<category>")
@@ -362,159 +250,18 @@ def get_allowed(site_key: str, visitor_id: str, category: str) -> dict[str, bool
     return {"allowed": decision.allowed(category)}
 
 
-@blp.route("/sites/<site_key>/consents/lookup", methods=["POST"])
-@blp.arguments(BatchLookupRequestSchema)
-@blp.response(200, BatchLookupResponseSchema)
-@blp.alt_response(401, description="Missing or wrong API token")
-@blp.doc(security=[{"bearerAuth": []}])
-def batch_lookup(payload: dict[str, Any], site_key: str) -> dict[str, Any]:
-    """Look up to 1000 visitors at once, for server-side pipelines."""
-    results = []
-    for entry in lookup_many(
-        _site(), secret_keys=_secret_keys(), visitor_ids=payload["visitor_ids"]
-    ):
-        if isinstance(entry, Decision):
-            results.append(LookupSchema().dump(_lookup_view(entry)))
-        else:
-            results.append(LookupErrorSchema().dump({"visitor_id": entry[0], "error": entry[1]}))
-    return {"results": results}
-
-
-TOKEN_ENDPOINTS = frozenset(
-    {
-        "api.batch_lookup",
-        "api.SiteConfig",
-        "api.Webhooks",
-        "api.delete_webhook",
-        "api.PolicyVersions",
-    }
-)
-
-
-@blp.before_request
-def require_token() -> None:
-    """Batch lookups and site settings are for the site's own servers: they need the API token."""
-    if request.endpoint not in TOKEN_ENDPOINTS:
-        return
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if (
-        scheme.lower() != "bearer"
-        or not token.strip()
-        or not check_api_token(_site(), token.strip())
-    ):
-        fail(
-            401,
-            "Send the site's API token as 'Authorization: Bearer <token>'.",
-            errors={"authorization": ["Missing or wrong API token."]},
-            headers={"WWW-Authenticate": 'Bearer realm="cookieconsent"'},
-        )
-
-
-def _editable_site() -> Site:
-    site = load_site(_site().site_key)
-    if site is None:  # deleted between the two reads
-        fail(404, "No such site.", errors={"site_key": ["Unknown site."]})
-    return site
-
-
-@blp.route("/sites/<site_key>/config")
-class SiteConfig(MethodView):
-    """The site's banner configuration: categories, services, texts, Consent Mode options."""
-
-    @blp.response(200, SiteConfigSchema)
-    @blp.alt_response(401, description="Missing or wrong API token")
-    @blp.doc(security=[{"bearerAuth": []}])
-    def get(self, site_key: str) -> dict[str, Any]:
-        """The whole configuration."""
-        return export_site_config(_editable_site())
-
-    @blp.arguments(SiteConfigSchema)
-    @blp.response(200, SiteConfigSchema)
-    @blp.alt_response(401, description="Missing or wrong API token")
-    @blp.doc(security=[{"bearerAuth": []}])
-    def patch(self, payload: dict[str, Any], site_key: str) -> dict[str, Any]:
-        """Change the top-level keys sent; all of it is checked before anything changes."""
-        site = _editable_site()
-        try:
-            apply_site_config(site, payload)
-        except SiteConfigError as error:
-            db.session.rollback()
-            fail(422, None, error.errors)
-        return export_site_config(site)
-
-
-@blp.route("/sites/<site_key>/webhooks")
-class Webhooks(MethodView):
-    """URLs that receive every decision change, signed."""
-
-    @blp.response(200, WebhookSchema(many=True))
-    @blp.doc(security=[{"bearerAuth": []}])
-    def get(self, site_key: str) -> list[WebhookEndpoint]:
-        """The registered webhooks."""
-        return list(_editable_site().webhooks)
-
-    @blp.arguments(WebhookCreateSchema)
-    @blp.response(201, WebhookCreatedSchema)
-    @blp.doc(security=[{"bearerAuth": []}])
-    def post(self, payload: dict[str, Any], site_key: str) -> WebhookEndpoint:
-        """Register a URL; the answer holds its signing secret, shown this once."""
-        try:
-            return add_endpoint(_editable_site(), payload["url"])
-        except WebhookError as error:
-            fail(422, None, {"url": [str(error)]})
-
-
-@blp.route("/sites/<site_key>/webhooks/<int:webhook_id>", methods=["DELETE"])
-@blp.response(204)
-@blp.doc(security=[{"bearerAuth": []}])
-def delete_webhook(site_key: str, webhook_id: int) -> None:
-    """Stop sending to a webhook; its pending deliveries are dropped."""
-    if not remove_endpoint(_editable_site(), webhook_id):
-        fail(404, "No such webhook.", errors={"webhook_id": ["Unknown webhook for this site."]})
-
-
-@blp.route("/sites/<site_key>/policy-versions")
-class PolicyVersions(MethodView):
-    """The privacy policy's published versions; a new major one asks every visitor again."""
-
-    @blp.response(200, PolicyVersionSchema(many=True))
-    @blp.doc(security=[{"bearerAuth": []}])
-    def get(self, site_key: str) -> list[PolicyVersion]:
-        """Every published version, oldest first."""
-        return list(_editable_site().policy_versions)
-
-    @blp.arguments(PolicyVersionCreateSchema)
-    @blp.response(201, PolicyVersionSchema)
-    @blp.alt_response(409, description="The version does not come after the latest one")
-    @blp.doc(security=[{"bearerAuth": []}])
-    def post(self, payload: dict[str, Any], site_key: str) -> PolicyVersion:
-        """Publish a version with a summary of what changed and when it takes effect."""
-        try:
-            return publish_policy_version(
-                _editable_site(),
-                payload["version"],
-                summary=payload["summary"],
-                effective_at=payload["effective_at"],
-            )
-        except PolicyVersionError as error:
-            db.session.rollback()
-            status = 409 if error.kind == "backwards" else 422
-            fail(status, str(error), {"version": [str(error)]})
-
-
 # Visitor rights: the signed visitor ID is the credential ------------------------------------
 
 
 def _visitor(visitor_id: str) -> str:
     try:
-        return verify_visitor_id(_secret_keys(), _site().site_key, visitor_id)
+        return verify_visitor_id(secret_keys(), current_site().site_key, visitor_id)
     except InvalidVisitorId as error:
         fail(400, "The visitor ID is not valid.", errors={"visitor_id": [str(error)]})
 
 
 def _language() -> str:
-    site = _editable_site()
+    site = editable_site()
     wanted = (request.args.get("lang") or "").lower()
     for candidate in (wanted, wanted.split("-")[0]):
         if candidate in SUPPORTED_LANGUAGES:
@@ -530,7 +277,7 @@ def _language() -> str:
 def get_history(site_key: str, visitor_id: str) -> dict[str, Any]:
     """Every choice the visitor made on this site, oldest first."""
     raw_id = _visitor(visitor_id)
-    events = visitor_events(_site().id, raw_id)
+    events = visitor_events(current_site().id, raw_id)
     return {"visitor_id": visitor_id, "events": [event_view(e, personal=False) for e in events]}
 
 
@@ -540,7 +287,7 @@ def get_history(site_key: str, visitor_id: str) -> dict[str, Any]:
 def export_consents(site_key: str, visitor_id: str) -> Response:
     """Everything stored about the visitor, as a JSON download."""
     raw_id = _visitor(visitor_id)
-    body = export_visitor(_editable_site(), raw_id, visitor_id)
+    body = export_visitor(editable_site(), raw_id, visitor_id)
     response = current_app.response_class(
         json.dumps(body, ensure_ascii=False, indent=2), mimetype="application/json"
     )
@@ -554,7 +301,7 @@ def export_consents(site_key: str, visitor_id: str) -> Response:
 def erase_consents(site_key: str, visitor_id: str) -> dict[str, Any]:
     """Erase: personal fields removed, events unlinked from the ID, the anonymous tally kept."""
     raw_id = _visitor(visitor_id)
-    erased = erase_visitor(_editable_site(), raw_id)
+    erased = erase_visitor(editable_site(), raw_id)
     return {"visitor_id": visitor_id, "erased_events": erased}
 
 
@@ -566,12 +313,12 @@ def get_receipt(site_key: str, visitor_id: str) -> dict[str, Any]:
     raw_id = _visitor(visitor_id)
     language = _language()
     event, expires_at = _receipt_event(raw_id)
-    receipt = build_receipt(_editable_site(), event, visitor_id, language, expires_at)
-    return {"receipt": receipt, "token": sign_receipt(_secret_keys(), receipt)}
+    receipt = build_receipt(editable_site(), event, visitor_id, language, expires_at)
+    return {"receipt": receipt, "token": sign_receipt(secret_keys(), receipt)}
 
 
 def _receipt_event(raw_id: str) -> tuple[ConsentEvent, datetime | None]:
-    events = visitor_events(_site().id, raw_id)
+    events = visitor_events(current_site().id, raw_id)
     wanted = request.args.get("event")
     if wanted is not None:
         chosen = [event for event in events if str(event.sequence) == wanted]
@@ -582,7 +329,7 @@ def _receipt_event(raw_id: str) -> tuple[ConsentEvent, datetime | None]:
         event = events[-1]
     else:
         fail(404, "This visitor has made no choice yet.", {"visitor_id": ["No events."]})
-    return event, decision_end(_editable_site(), event)
+    return event, decision_end(editable_site(), event)
 
 
 @blp.route("/sites/<site_key>/receipts/verify", methods=["POST"])
@@ -591,8 +338,8 @@ def _receipt_event(raw_id: str) -> tuple[ConsentEvent, datetime | None]:
 def verify_receipt(payload: dict[str, Any], site_key: str) -> dict[str, Any]:
     """Check a receipt token: issued by this service for this site, and unaltered."""
     try:
-        receipt = open_receipt(_secret_keys(), payload["token"])
+        receipt = open_receipt(secret_keys(), payload["token"])
     except BadSignature:
         return {"valid": False, "receipt": None}
-    valid = str(receipt.get("record_id", "")).startswith(f"{_site().site_key}:")
+    valid = str(receipt.get("record_id", "")).startswith(f"{current_site().site_key}:")
     return {"valid": valid, "receipt": receipt if valid else None}

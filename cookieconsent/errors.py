@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http
 import logging
 from collections.abc import Mapping
 from typing import Any, NoReturn
@@ -9,6 +10,8 @@ from typing import Any, NoReturn
 from flask import Flask, Response, json
 from flask_smorest import Api
 from flask_smorest import abort as smorest_abort
+from flask_smorest.utils import prepare_response
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -17,6 +20,26 @@ from .extensions import db
 log = logging.getLogger(__name__)
 
 PROBLEM_MIMETYPE = "application/problem+json"
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem, as every error answers (``application/problem+json``)."""
+
+    type = fields.String(
+        required=True, metadata={"description": "A URI naming the problem; about:blank"}
+    )
+    title = fields.String(required=True, metadata={"description": "The status's phrase"})
+    status = fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    detail = fields.String(required=True, metadata={"description": "What went wrong, in words"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
+        metadata={
+            "description": "The fields at fault (dotted paths, e.g. categories.ads) and their "
+            "messages; empty when no field is to blame."
+        },
+    )
 
 
 def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -84,7 +107,22 @@ def fail(
 
 
 class ProblemApi(Api):  # type: ignore[misc]
-    """flask-smorest's Api, answering every HTTP error with problem JSON."""
+    """flask-smorest's Api, answering every HTTP error with problem JSON, and saying so."""
+
+    # What handle_http_exception sends, so that the description matches it.
+    ERROR_SCHEMA = ProblemSchema
+    # Every operation lists the statuses it can answer; a catch-all would hide the rest.
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_responses(self) -> None:
+        """Describe the reusable error responses as problem JSON, not smorest's own shape."""
+        self.spec.components.schema("Problem", schema=ProblemSchema)
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = "Problem"
+            prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+            self.spec.components.response(status.name, response, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         """Render an HTTP error, including webargs validation errors, as problem JSON."""
