@@ -1,10 +1,5 @@
-"""Production entry point: ``gunicorn wsgi:app``."""
+"""The checkout's production entry point, ``gunicorn wsgi:app``: see cookieconsent/wsgi.py."""
 
-import os
+from cookieconsent.wsgi import app
 
-from cookieconsent import create_app
-
-# Served by gunicorn, the service is in production unless told otherwise:
-# it then refuses to start without COOKIECONSENT_SECRET_KEYS.
-os.environ.setdefault("COOKIECONSENT_ENV", "production")
-app = create_app()
+__all__ = ["app"]

@@ -6,27 +6,38 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, errors
-from .config import DEFAULT_INSTANCE_PATH, PROJECT_ROOT, load_config
+from .config import MISSING_KEYS, instance_path_from, load_config
 from .extensions import db, limiter, migrate
 from .services import cache, geo
+from .services.schema import MIGRATIONS_DIR
 from .services.sites import SiteCache
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
+def create_app(config: dict[str, Any] | None = None, *, default_env: str | None = None) -> Flask:
+    """Build the application; ``config`` overrides what the environment says.
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the application; ``config`` overrides what the environment says."""
-    app = Flask(
-        __name__,
-        instance_path=str(DEFAULT_INSTANCE_PATH),
-        static_folder=str(PROJECT_ROOT / "static"),
-        template_folder=str(PROJECT_ROOT / "templates"),
+    The mode is ``COOKIECONSENT_ENV`` when set, else ``default_env``, else development when a
+    ``config`` is passed (tests) and production when the factory is called bare, as
+    ``gunicorn 'cookieconsent:create_app()'`` does: a bare factory never runs with a throw-away
+    key. Production refuses to start without ``COOKIECONSENT_SECRET_KEYS``. Under the command
+    line, which loads the app before it knows the command, each command checks instead: the
+    ``db`` commands sign nothing and run without keys; every other one refuses in one line.
+    """
+    # Templates are package data (cookieconsent/templates); the widget is read through
+    # importlib.resources; there is no static folder.
+    app = Flask(__name__, instance_path=instance_path_from(), static_folder=None)
+    if default_env is None:
+        default_env = "development" if config is not None else "production"
+    settings = load_config(
+        instance_path=Path(app.instance_path),
+        default_mode=default_env,
+        require_keys=click.get_current_context(silent=True) is None,
     )
-    settings = load_config()
     settings.update(config or {})
     app.config.update(settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -61,6 +72,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         return response
+
+    if not app.config["COOKIECONSENT_SECRET_KEYS"]:
+        # Built for a `db` command: should a server (`flask run`) start from it, it signs nothing.
+        @app.before_request
+        def refuse_without_keys() -> Response:
+            return errors.problem_response(503, MISSING_KEYS)
 
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)

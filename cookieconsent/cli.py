@@ -6,6 +6,7 @@ one line on stderr, ``Error: …``, and exit status 1; click's own usage errors 
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import threading
@@ -14,10 +15,12 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from marshmallow import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from .config import MISSING_KEYS
 from .embed import DEMO_SITE_KEY
 from .errors import flatten_errors
 from .extensions import db
@@ -27,6 +30,7 @@ from .services.chain import legacy_events, verify_chain
 from .services.network import normalize_domain
 from .services.policy import PolicyVersionError, publish_policy_version
 from .services.retention import purge_site
+from .services.schema import schema_problem
 from .services.site_config import SiteConfigError, apply_site_config, export_site_config
 from .services.sites import create_site, load_site, set_texts, widget_config
 from .services.webhooks import WebhookError, add_endpoint, deliver_due, remove_endpoint
@@ -354,3 +358,45 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(policy_cli)
     app.cli.add_command(consents_cli)
     app.cli.add_command(demo_command)
+    for name, command in app.cli.commands.items():
+        # Migrations (Flask-Migrate's `db`) need neither a signing key nor a migrated schema.
+        if name != "db":
+            require_ready(command)
+
+
+def require_ready(command: click.Command) -> None:
+    """Make ``command`` (a group: each subcommand) refuse to run on an unready service.
+
+    Refused in one line, ``Error: …``, status 1, instead of a traceback: production without
+    signing keys (the CLI loads the app before it knows which command runs, so the factory
+    leaves that check to here), and a database without the code's schema (``run `cookieconsent
+    db upgrade```). Guarding at registration covers commands added later too.
+    """
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            require_ready(subcommand)
+        return
+    callback = command.callback
+    if callback is None or getattr(callback, "_checks_readiness", False):
+        return
+
+    @functools.wraps(callback)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not current_app.config["COOKIECONSENT_SECRET_KEYS"]:
+            raise click.ClickException(MISSING_KEYS)
+        problem = _schema_problem()
+        if problem is not None:
+            raise click.ClickException(problem)
+        return callback(*args, **kwargs)
+
+    checked._checks_readiness = True  # type: ignore[attr-defined]
+    command.callback = with_appcontext(checked)
+
+
+def _schema_problem() -> str | None:
+    try:
+        with db.engine.connect() as connection:
+            return schema_problem(connection)
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        return f"the database does not answer ({reason})"

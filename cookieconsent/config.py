@@ -8,8 +8,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
+MODES = ("development", "production")
+MISSING_KEYS = (
+    "COOKIECONSENT_SECRET_KEYS is required in production: "
+    "set one or more comma-separated signing keys (the last one signs)"
+)
 
 
 class ConfigError(RuntimeError):
@@ -62,23 +65,41 @@ def development_secret_key(instance_path: Path) -> str:
     return key
 
 
-def load_config(
-    environ: Mapping[str, str] | None = None, instance_path: Path = DEFAULT_INSTANCE_PATH
-) -> dict[str, Any]:
-    """Build the Flask configuration from the environment."""
+def instance_path_from(environ: Mapping[str, str] | None = None) -> str | None:
+    """``COOKIECONSENT_INSTANCE_PATH`` made absolute, or ``None`` for Flask's default.
+
+    Flask's default is ``./instance`` beside a checkout and ``<prefix>/var/cookieconsent-instance``
+    for an installed package: never a folder inside site-packages.
+    """
     env = os.environ if environ is None else environ
-    mode = env.get("COOKIECONSENT_ENV", "development").strip().lower()
-    if mode not in {"development", "production"}:
+    value = (env.get("COOKIECONSENT_INSTANCE_PATH") or "").strip()
+    return os.path.abspath(value) if value else None
+
+
+def load_config(
+    environ: Mapping[str, str] | None = None,
+    *,
+    instance_path: Path,
+    default_mode: str = "development",
+    require_keys: bool = True,
+) -> dict[str, Any]:
+    """Build the Flask configuration from the environment.
+
+    ``COOKIECONSENT_ENV`` overrides ``default_mode``. Production refuses to run without
+    ``COOKIECONSENT_SECRET_KEYS`` unless ``require_keys`` is false (under the command line, whose
+    commands check for themselves: the ``db`` commands sign nothing); development generates a
+    key and keeps it in the instance folder.
+    """
+    env = os.environ if environ is None else environ
+    mode = (env.get("COOKIECONSENT_ENV") or default_mode).strip().lower()
+    if mode not in MODES:
         raise ConfigError(f"COOKIECONSENT_ENV must be development or production, got {mode!r}")
     production = mode == "production"
 
     secret_keys = parse_list(env.get("COOKIECONSENT_SECRET_KEYS"))
-    if not secret_keys:
-        if production:
-            raise ConfigError(
-                "COOKIECONSENT_SECRET_KEYS is required in production: "
-                "set one or more comma-separated signing keys (the last one signs)"
-            )
+    if not secret_keys and production and require_keys:
+        raise ConfigError(MISSING_KEYS)
+    if not secret_keys and not production:
         secret_keys = [development_secret_key(instance_path)]
 
     database_url = env.get("COOKIECONSENT_DATABASE_URL") or (
@@ -88,7 +109,8 @@ def load_config(
 
     return {
         "ENV_MODE": mode,
-        "SECRET_KEY": secret_keys[-1],
+        # No key at all only under the command line in production: see cli.require_ready.
+        "SECRET_KEY": secret_keys[-1] if secret_keys else None,
         "COOKIECONSENT_SECRET_KEYS": secret_keys,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from cookieconsent.config import PROJECT_ROOT, ConfigError, load_config
+from cookieconsent.config import ConfigError, load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_development_generates_and_keeps_a_key(tmp_path: Path) -> None:
