@@ -12,6 +12,14 @@ from flask_smorest import Api
 from flask_smorest import abort as smorest_abort
 from flask_smorest.utils import prepare_response
 from marshmallow import Schema, fields
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -20,6 +28,10 @@ from .extensions import db
 log = logging.getLogger(__name__)
 
 PROBLEM_MIMETYPE = "application/problem+json"
+# Seconds a client should wait before sending a request again when the database cannot be
+# reached: about what a PostgreSQL restart or fail-over takes. The widget keeps the choice and
+# retries under the same Idempotency-Key, so nothing is lost meanwhile.
+DATABASE_RETRY_AFTER = 5
 
 
 class ProblemSchema(Schema):
@@ -128,8 +140,10 @@ class ProblemApi(Api):  # type: ignore[misc]
         """Render an HTTP error, including webargs validation errors, as problem JSON."""
         status = error.code or 500
         if status == 500:
-            db.session.rollback()
             original = getattr(error, "original_exception", None)
+            if original is not None and database_unavailable(original):
+                return database_unavailable_response(original)
+            db.session.rollback()
             if original is not None:
                 log.error("unhandled error", exc_info=original)
             return problem_response(500, "The server could not complete this request.")
@@ -150,6 +164,39 @@ class ProblemApi(Api):  # type: ignore[misc]
         return response
 
 
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be reached now, rather than a bug.
+
+    A stopped, restarting or unreachable server, a connection it ended, a lock held too long,
+    or a pool with no free connection: all pass, and the same request succeeds later.
+    """
+    if isinstance(error, OperationalError | InterfaceError | DisconnectionError | PoolTimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def database_unavailable_response(error: BaseException) -> Response:
+    """503 with Retry-After: the request may be sent again as it is.
+
+    The transaction is rolled back, so a write that failed before its commit recorded nothing;
+    one whose commit went through but whose answer was lost is answered from its
+    Idempotency-Key when sent again. The log gets one line, not a traceback: an outage is an
+    operational event, not a bug.
+    """
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        # The connection is gone; dropping the session lets the pool open a new one later.
+        db.session.remove()
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+    log.warning("database unavailable: %s", reason[0] if reason else type(error).__name__)
+    return problem_response(
+        503,
+        "The database is unavailable; send the request again in a few seconds.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
+
+
 def init_app(app: Flask) -> None:
     """Make sure nothing, not even an unexpected exception, leaks a trace."""
 
@@ -157,6 +204,8 @@ def init_app(app: Flask) -> None:
     def handle_unexpected(error: Exception) -> Response:
         if isinstance(error, HTTPException):
             return app.extensions["cookieconsent.api"].handle_http_exception(error)  # type: ignore[no-any-return]
+        if database_unavailable(error):
+            return database_unavailable_response(error)
         db.session.rollback()
         log.exception("unhandled error")
         wrapped = InternalServerError(original_exception=error)
