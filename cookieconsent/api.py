@@ -223,7 +223,7 @@ class Consents(MethodView):
             return _replay(stored)
 
 
-@blp.route("/sites/<site_key>/consents/<visitor_id>")
+@blp.route("/sites/<site_key>/consents/<visitor_id:visitor_id>")
 @blp.response(200, LookupSchema)
 @blp.alt_response(400, description="Malformed, tampered or other site's visitor ID")
 @blp.alt_response(404, description="Unknown site")
@@ -232,7 +232,7 @@ def get_consent(site_key: str, visitor_id: str) -> dict[str, Any]:
     return lookup_view(_verified_lookup(visitor_id))
 
 
-@blp.route("/sites/<site_key>/consents/<visitor_id>/allowed/<category>")
+@blp.route("/sites/<site_key>/consents/<visitor_id:visitor_id>/allowed/<category>")
 @blp.response(200, AllowedSchema)
 @blp.alt_response(400, description="Malformed, tampered or other site's visitor ID")
 @blp.alt_response(404, description="Unknown site or category")
@@ -271,7 +271,7 @@ def _language() -> str:
     return site.default_language
 
 
-@blp.route("/sites/<site_key>/consents/<visitor_id>/history")
+@blp.route("/sites/<site_key>/consents/<visitor_id:visitor_id>/history")
 @blp.response(200, HistorySchema)
 @blp.alt_response(400, description="Malformed, tampered or other site's visitor ID")
 def get_history(site_key: str, visitor_id: str) -> dict[str, Any]:
@@ -281,7 +281,7 @@ def get_history(site_key: str, visitor_id: str) -> dict[str, Any]:
     return {"visitor_id": visitor_id, "events": [event_view(e, personal=False) for e in events]}
 
 
-@blp.route("/sites/<site_key>/consents/<visitor_id>/export")
+@blp.route("/sites/<site_key>/consents/<visitor_id:visitor_id>/export")
 @blp.response(200, ExportSchema)
 @blp.alt_response(400, description="Malformed, tampered or other site's visitor ID")
 def export_consents(site_key: str, visitor_id: str) -> Response:
@@ -295,7 +295,7 @@ def export_consents(site_key: str, visitor_id: str) -> Response:
     return response
 
 
-@blp.route("/sites/<site_key>/consents/<visitor_id>", methods=["DELETE"])
+@blp.route("/sites/<site_key>/consents/<visitor_id:visitor_id>", methods=["DELETE"])
 @blp.response(200, ErasedSchema)
 @blp.alt_response(400, description="Malformed, tampered or other site's visitor ID")
 def erase_consents(site_key: str, visitor_id: str) -> dict[str, Any]:
@@ -305,7 +305,7 @@ def erase_consents(site_key: str, visitor_id: str) -> dict[str, Any]:
     return {"visitor_id": visitor_id, "erased_events": erased}
 
 
-@blp.route("/sites/<site_key>/consents/<visitor_id>/receipt")
+@blp.route("/sites/<site_key>/consents/<visitor_id:visitor_id>/receipt")
 @blp.response(200, ReceiptSchema)
 @blp.alt_response(404, description="No such event for this visitor")
 def get_receipt(site_key: str, visitor_id: str) -> dict[str, Any]:

@@ -13,8 +13,9 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from flask_smorest import Api, Blueprint
+from werkzeug.routing import BaseConverter
 
-from .apidoc import ProblemDocPlugin
+from .apidoc import ProblemDocPlugin, string_constraints
 from .errors import fail
 from .inputs import (
     BoundedIntegerConverter,
@@ -24,15 +25,39 @@ from .inputs import (
     integer_converter_schema,
 )
 from .models import Site
+from .schemas import LookupErrorSchema
 from .services.consent import Decision
 from .services.idempotency import HEADER as IDEMPOTENCY_HEADER
 from .services.network import origin_allowed
 from .services.sites import SiteProfile, check_api_token, find_site, load_site
 
 CORS_MAX_AGE = "7200"
+# What signing produces: URL-safe base64 of the random ID, a dot, URL-safe base64 of the MAC.
+VISITOR_ID_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 WRITE_METHODS = frozenset({"POST", "PATCH", "DELETE"})
 # Views whose POST body may be as large as a batch of visitor IDs; others take a few fields.
 LARGE_BODY = "cookieconsent_large_body"
+
+
+class VisitorIdConverter(BaseConverter):
+    """A signed visitor ID in a path; never ``lookup``, which names the batch lookup.
+
+    Without it ``GET …/consents/lookup`` would read "lookup" as a visitor ID (a 400) instead of
+    answering 405, and OPTIONS would offer GET and DELETE where only POST is served.
+    """
+
+    regex = r"(?!lookup\Z)[^/]+"
+
+
+def visitor_id_schema(converter: VisitorIdConverter) -> dict[str, Any]:
+    """How a visitor ID path parameter appears in OpenAPI."""
+    return {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 128,
+        "pattern": VISITOR_ID_PATTERN,
+        "description": "A signed visitor ID, as a consent write answered it.",
+    }
 
 
 class ApiBlueprint(Blueprint):  # type: ignore[misc]
@@ -207,6 +232,7 @@ def init_api(app: Flask) -> Api:
     # Every <int:…> in a path is an ID in a 64-bit column: a longer one is refused, not
     # overflowed into the database driver.
     app.url_map.converters["int"] = BoundedIntegerConverter
+    app.url_map.converters["visitor_id"] = VisitorIdConverter
     app.url_value_preprocessor(check_request_values)
     api = ProblemApi(
         app,
@@ -216,7 +242,11 @@ def init_api(app: Flask) -> Api:
         },
     )
     api.register_converter(BoundedIntegerConverter, integer_converter_schema)
+    api.register_converter(VisitorIdConverter, visitor_id_schema)
+    api.ma_plugin.converter.add_attribute_function(string_constraints)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    # Named in the batch lookup's oneOf, which a marshmallow field cannot reference itself.
+    api.spec.components.schema("LookupError", schema=LookupErrorSchema)
     app.extensions["cookieconsent.api"] = api
     api.register_blueprint(public_blueprint)
     api.register_blueprint(site_blueprint)

@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from apispec import BasePlugin
+from marshmallow import fields
 from werkzeug.routing import Rule
 
 from .errors import PROBLEM_MIMETYPE
+from .schemas import HttpUrl
 
 TOKEN_BLUEPRINT = "site_api"
 WRITE_METHODS = frozenset({"post", "patch", "put", "delete"})
@@ -25,13 +27,32 @@ IF_NONE_MATCH = {
     "in": "header",
     "name": "If-None-Match",
     "required": False,
-    "schema": {"type": "string", "maxLength": 1024},
+    "schema": {"type": "string"},
     "description": "The ETag of a copy the client holds: 304 when it is still current.",
 }
 ETAG_HEADER = {
     "description": "Identifies this answer; send it back in If-None-Match.",
     "schema": {"type": "string"},
 }
+
+
+# Request bodies with a NUL character are refused (PostgreSQL cannot store one): every string
+# says so, unless its own pattern already keeps NUL out.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+# The width of the URL columns (pages, policies, webhooks).
+URL_LIMIT = 2048
+
+
+def string_constraints(
+    converter: Any, field: fields.Field[Any], ret: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
+    """An apispec attribute function: what the bounded body parser refuses, for every string."""
+    extra: dict[str, Any] = {}
+    if isinstance(field, HttpUrl):
+        extra = {"format": "uri", "maxLength": URL_LIMIT, "pattern": "^https?://[^\\s]+$"}
+    elif ret.get("type") == "string" and "pattern" not in ret and "enum" not in ret:
+        extra = {"pattern": NO_NUL_PATTERN}
+    return extra
 
 
 def problem(description: str) -> dict[str, Any]:

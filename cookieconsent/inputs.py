@@ -183,33 +183,37 @@ class BoundedJSONParser(FlaskParser):
         return req.get_json(force=True)
 
 
+# IDs in paths name rows of INTEGER columns (32 bits on PostgreSQL).
+MAX_PATH_INTEGER = 2**31 - 1
+
+
 class PathIntegerOutOfRange:
-    """A path integer beyond 64 bits: the view is never called, the field is named (404)."""
+    """A path integer no row can have: the view is never called, the field is named (404)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    """``<int:…>`` for IDs stored in 64-bit columns: larger values are refused, not overflowed."""
+    """``<int:…>`` for row IDs: a value no column holds is refused, not overflowed."""
 
     def to_python(self, value: str) -> int | PathIntegerOutOfRange:
         """The integer, or a marker that :func:`check_request_values` turns into a 404."""
-        if len(value) > _MAX_INTEGER_DIGITS or int(value) > MAX_JSON_INTEGER:
+        if len(value) > _MAX_INTEGER_DIGITS or int(value) > MAX_PATH_INTEGER:
             return PathIntegerOutOfRange(value)
         return int(value)
 
 
 def integer_converter_schema(converter: BoundedIntegerConverter) -> dict[str, Any]:
     """How the bounded ``int`` converter appears in OpenAPI."""
-    return {"type": "integer", "minimum": 0, "maximum": MAX_JSON_INTEGER}
+    return {"type": "integer", "minimum": 0, "maximum": MAX_PATH_INTEGER}
 
 
 def check_request_values(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """Refuse path values and query parameters no endpoint accepts, naming them."""
     for name, value in (values or {}).items():
         if isinstance(value, PathIntegerOutOfRange):
-            fail(404, f"No such {name}.", {name: [f"Out of range (at most {MAX_JSON_INTEGER})."]})
+            fail(404, f"No such {name}.", {name: [f"Out of range (at most {MAX_PATH_INTEGER})."]})
         if isinstance(value, str) and "\x00" in value:
             fail(400, f"The {name} holds a NUL character.", {name: [NUL_MESSAGE]})
     for name, value in request.args.items(multi=True):

@@ -84,14 +84,14 @@ class ConsentWriteSchema(Schema):
     categories = fields.Dict(
         keys=fields.String(),
         # Values are checked against the site's categories by the service, one message each.
-        values=fields.Raw(allow_none=True),
+        values=fields.Raw(allow_none=True, metadata={"type": "boolean"}),
         load_default=None,
         allow_none=True,
         metadata={"description": "Category name to true/false; required for 'save'."},
     )
     services = fields.Dict(
         keys=fields.String(),
-        values=fields.Raw(allow_none=True),
+        values=fields.Raw(allow_none=True, metadata={"type": "boolean"}),
         load_default=None,
         allow_none=True,
         metadata={"description": "Service name to true/false; a refused category refuses all."},
@@ -108,7 +108,11 @@ class ConsentWriteSchema(Schema):
     language = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Regexp(LANGUAGE_TAG, error="Not a language tag such as 'vi' or 'en-US'."),
+        validate=[
+            validate.Regexp(LANGUAGE_TAG, error="Not a language tag such as 'vi' or 'en-US'."),
+            # BCP 47's recommended longest tag, the column's width.
+            validate.Length(max=35),
+        ],
     )
     url = HttpUrl(load_default=None, allow_none=True)
     config_digest = fields.String(
@@ -151,15 +155,48 @@ class RecordedConsentSchema(DecisionSchema):
     recorded_at = UTCTimestamp()
 
 
+GRANTED = validate.OneOf(["granted", "denied"])
+
+
+class GoogleConsentModeSchema(Schema):
+    """The seven Google Consent Mode v2 signals."""
+
+    ad_storage = fields.String(required=True, validate=GRANTED)
+    ad_user_data = fields.String(required=True, validate=GRANTED)
+    ad_personalization = fields.String(required=True, validate=GRANTED)
+    analytics_storage = fields.String(required=True, validate=GRANTED)
+    functionality_storage = fields.String(required=True, validate=GRANTED)
+    personalization_storage = fields.String(required=True, validate=GRANTED)
+    security_storage = fields.String(required=True, validate=GRANTED)
+
+
+class SegmentSchema(Schema):
+    """Segment's consent object."""
+
+    categoryPreferences = fields.Dict(  # Segment's own name
+        keys=fields.String(), values=fields.Boolean(), required=True
+    )
+
+
+class TealiumSchema(Schema):
+    """Tealium's consent object: the categories allowed."""
+
+    consent_categories = fields.List(fields.String(), required=True)
+
+
 class LookupSchema(DecisionSchema):
     """What a tag manager needs to know about a visitor."""
 
     gpc = fields.Boolean(required=True)
-    google_consent_mode = fields.Dict(keys=fields.String(), values=fields.String())
-    segment = fields.Dict(metadata={"description": "Segment: {categoryPreferences: {…}}"})
+    google_consent_mode = fields.Nested(GoogleConsentModeSchema, required=True)
+    segment = fields.Nested(SegmentSchema, required=True)
     region = fields.String(allow_none=True, metadata={"description": "Region when decided."})
-    mode = fields.String(allow_none=True, metadata={"description": "opt-in, opt-out or notice."})
-    tealium = fields.Dict(metadata={"description": "Tealium: {consent_categories: […]}"})
+    mode = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(MODES),
+        metadata={"description": "The regime the choice was made under."},
+    )
+    tealium = fields.Nested(TealiumSchema, required=True)
     recorded_at = UTCTimestamp(
         allow_none=True,
         metadata={"description": "When the visitor's latest event was recorded (null: none)."},
@@ -201,7 +238,17 @@ class LookupErrorSchema(Schema):
 class BatchLookupResponseSchema(Schema):
     """Results in the order of the request: a lookup, or an error entry."""
 
-    results = fields.List(fields.Raw())
+    results = fields.List(
+        fields.Raw(
+            metadata={
+                "oneOf": [
+                    {"$ref": "#/components/schemas/Lookup"},
+                    {"$ref": "#/components/schemas/LookupError"},
+                ]
+            }
+        ),
+        required=True,
+    )
 
 
 class HealthSchema(Schema):
@@ -211,6 +258,10 @@ class HealthSchema(Schema):
 
 
 # Site configuration ---------------------------------------------------------------------------
+
+# A host, host:port or *.host; whether it may be used (not a public suffix) the service says.
+DOMAIN_PATTERN = r"^(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?$"
+
 
 IDENTIFIER = validate.Regexp(
     r"^[a-z][a-z0-9_]{0,39}$", error="Must be a lowercase identifier such as 'analytics'."
@@ -290,7 +341,10 @@ class SiteConfigSchema(Schema):
     """A site's whole configuration; a PATCH may send any subset of the top-level keys."""
 
     name = fields.String(validate=validate.Length(min=1, max=200))
-    domains = fields.List(fields.String(), validate=validate.Length(min=1, max=50))
+    domains = fields.List(
+        fields.String(validate=validate.Regexp(DOMAIN_PATTERN, error="Not a host name.")),
+        validate=validate.Length(min=1, max=50),
+    )
     policy_url = HttpUrl(allow_none=True)
     default_language = fields.String(validate=LANGUAGE_KEY)
     # 13 months at most, as regulators expect; "never" is no lifetime.
@@ -382,21 +436,69 @@ class PolicyVersionSchema(Schema):
     major = fields.Function(lambda entry: policy_major(entry.version))
 
 
+class EventSchema(Schema):
+    """One recorded choice, as the visitor sees it."""
+
+    sequence = fields.Integer(allow_none=True, metadata={"description": "Place in the chain"})
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    source = fields.String(allow_none=True)
+    decided = fields.Boolean(required=True)
+    categories = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True)
+    services = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True)
+    policy_version = fields.String(required=True)
+    language = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    mode = fields.String(allow_none=True)
+    gpc = fields.Boolean(required=True)
+    recorded_at = fields.String(required=True, metadata={"format": "date-time"})
+    chosen_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+
+
+class PersonalEventSchema(EventSchema):
+    """An event with what was stored about the visitor (export only)."""
+
+    url = fields.String(allow_none=True)
+    user_agent = fields.String(allow_none=True)
+    ip_prefix = fields.String(allow_none=True)
+
+
 class HistorySchema(Schema):
     """A visitor's choices, oldest first."""
 
-    visitor_id = fields.String()
-    events = fields.List(fields.Dict())
+    visitor_id = fields.String(required=True)
+    events = fields.List(fields.Nested(EventSchema), required=True)
+
+
+class ExportSiteSchema(Schema):
+    """The site the data was given to."""
+
+    name = fields.String(required=True)
+    site_key = fields.String(required=True)
+    policy_url = fields.String(allow_none=True)
+
+
+class CurrentDecisionSchema(Schema):
+    """The decision in force when exported."""
+
+    decided = fields.Boolean(required=True)
+    categories = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True)
+    services = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True)
+    policy_version = fields.String(required=True)
+    decided_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    expires_at = fields.String(allow_none=True, metadata={"format": "date-time"})
 
 
 class ExportSchema(Schema):
     """Everything stored about a visitor (a download)."""
 
-    site = fields.Dict()
-    visitor_id = fields.String()
-    exported_at = fields.String()
-    current = fields.Dict(allow_none=True)
-    events = fields.List(fields.Dict())
+    site = fields.Nested(ExportSiteSchema, required=True)
+    visitor_id = fields.String(required=True)
+    exported_at = fields.String(required=True, metadata={"format": "date-time"})
+    current = fields.Nested(CurrentDecisionSchema, allow_none=True, required=True)
+    events = fields.List(fields.Nested(PersonalEventSchema), required=True)
+    notes = fields.String(
+        required=True, metadata={"description": "What is kept and how, in plain words."}
+    )
 
 
 class ErasedSchema(Schema):
@@ -406,21 +508,98 @@ class ErasedSchema(Schema):
     erased_events = fields.Integer()
 
 
+class PurposeSchema(Schema):
+    """One category of the receipt and what became of it."""
+
+    purpose = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.String(
+        required=True, validate=validate.OneOf(["given", "refused", "withdrawn"])
+    )
+    lawful_basis = fields.String(required=True)
+    services = fields.List(fields.String(), required=True)
+
+
+class ReceiptControllerSchema(Schema):
+    """Who holds the data."""
+
+    name = fields.String(required=True)
+    domains = fields.List(fields.String(), required=True)
+
+
+class ReceiptNoticeSchema(Schema):
+    """The notice the visitor was shown."""
+
+    policy_url = fields.String(allow_none=True)
+    policy_version = fields.String(required=True)
+    language = fields.String(allow_none=True)
+    shown_configuration_digest = fields.String(allow_none=True)
+    shown_configuration = fields.Dict(allow_none=True)
+
+
+class ReceiptEventSchema(Schema):
+    """The act of consent."""
+
+    type = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    time = fields.String(required=True, metadata={"format": "date-time"})
+    source = fields.String(allow_none=True)
+    jurisdiction = fields.String(allow_none=True)
+    regime = fields.String(allow_none=True)
+    global_privacy_control = fields.Boolean(required=True)
+
+
+class ReceiptWithdrawalSchema(Schema):
+    """How to withdraw, and what withdrawing changed."""
+
+    how = fields.String(required=True)
+    explanation = fields.String(allow_none=True)
+
+
+class ReceiptIntegritySchema(Schema):
+    """Where the event sits in the tamper-evident chain."""
+
+    chain_sequence = fields.Integer(allow_none=True)
+    mac = fields.String(allow_none=True)
+
+
+class ReceiptBodySchema(Schema):
+    """A consent record after ISO/IEC TS 27560's fields, where they apply."""
+
+    schema = fields.String(required=True)
+    record_id = fields.String(required=True)
+    language = fields.String(required=True)
+    pii_principal_id = fields.String(required=True)
+    pii_controller = fields.Nested(ReceiptControllerSchema, required=True)
+    notice = fields.Nested(ReceiptNoticeSchema, required=True)
+    event = fields.Nested(ReceiptEventSchema, required=True)
+    purposes = fields.List(fields.Nested(PurposeSchema), required=True)
+    valid_until = fields.String(allow_none=True, metadata={"format": "date-time"})
+    withdrawal = fields.Nested(ReceiptWithdrawalSchema, required=True)
+    integrity = fields.Nested(ReceiptIntegritySchema, required=True)
+
+
 class ReceiptSchema(Schema):
     """A consent receipt and its signed token."""
 
-    receipt = fields.Dict(metadata={"description": "ISO/IEC TS 27560 fields where they apply"})
+    receipt = fields.Nested(ReceiptBodySchema, required=True)
     token = fields.String(metadata={"description": "The receipt, signed by this service"})
 
 
 class ReceiptTokenSchema(Schema):
     """A receipt token to check."""
 
-    token = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    # A consent write's body limit (8 KB) bounds the token, with room for the JSON around it.
+    token = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=8000),
+            validate.Regexp(r"^[A-Za-z0-9_.-]+$", error="Not a receipt token."),
+        ],
+    )
 
 
 class ReceiptCheckSchema(Schema):
     """Whether a receipt token is genuine."""
 
-    valid = fields.Boolean()
-    receipt = fields.Dict(allow_none=True)
+    valid = fields.Boolean(required=True)
+    receipt = fields.Nested(ReceiptBodySchema, allow_none=True, required=True)

@@ -279,3 +279,110 @@ def test_unexpected_error_is_a_clean_500(client: FlaskClient, site: Site, monkey
     assert response.mimetype == "application/problem+json"
     assert b"database on fire" not in response.data
     assert b"Traceback" not in response.data
+
+
+def nested(depth: int, inner: bytes = b"1") -> bytes:
+    """A JSON value nested ``depth`` arrays deep."""
+    return b"[" * depth + inner + b"]" * depth
+
+
+# Bodies Python's json module mishandles (RecursionError, a silent last-key-wins, infinity,
+# a NUL PostgreSQL cannot store, an integer no column holds): each is a 400 naming the field.
+PARSER_CASES: list[tuple[str, bytes, str]] = [
+    ("nested-3500-deep", nested(3500), "body"),
+    (
+        "nested-3500-in-visitor-id",
+        b'{"action": "accept_all", "visitor_id": ' + nested(3500) + b"}",
+        "visitor_id",
+    ),
+    (
+        "nested-33-in-categories",
+        b'{"action": "save", "categories": {"a": ' + nested(33) + b"}}",
+        "categories",
+    ),
+    ("duplicate-key", b'{"action": "accept_all", "action": "reject_all"}', "action"),
+    ("nul-in-string", b'{"action": "accept_all", "url": "https://shop.example/\\u0000"}', "url"),
+    (
+        "nul-in-category-name",
+        b'{"action": "save", "categories": {"ana\\u0000": true}}',
+        "categories.ana\x00",
+    ),
+    ("lone-surrogate", b'{"action": "accept_all", "language": "\\ud800"}', "language"),
+    ("huge-integer", b'{"action": "accept_all", "gpc": 257513283274767630250016768}', "gpc"),
+    ("integer-beyond-64-bits", b'{"action": "accept_all", "gpc": 9223372036854775808}', "gpc"),
+    ("infinity", b'{"action": "accept_all", "gpc": 1e999}', "gpc"),
+    ("nan", b'{"action": "accept_all", "gpc": NaN}', "body"),
+    ("invalid-utf8", b'{"action": "accept_all", "url": "\xc3\x28"}', "body"),
+    ("truncated-utf8", b'{"action": "accept_all", "url": "\xe2\x82"}', "body"),
+]
+
+
+@pytest.mark.parametrize(("name", "raw", "field"), PARSER_CASES, ids=[c[0] for c in PARSER_CASES])
+def test_hostile_json_is_a_400_naming_the_field(
+    client: FlaskClient, site: Site, name: str, raw: bytes, field: str
+) -> None:
+    before = table_counts()
+    response = client.post(
+        f"/api/v1/sites/{site.site_key}/consents",
+        data=raw,
+        headers={"Content-Type": "application/json", "Idempotency-Key": f"bad-{name}"},
+    )
+    assert response.status_code == 400, response.data[:300]
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == 400
+    assert field in problem["errors"], problem
+    assert b"Traceback" not in response.data
+    assert table_counts() == before
+
+
+def test_hostile_json_is_refused_on_the_token_endpoints_too(
+    client: FlaskClient, site: Site, make_site: SiteFactory
+) -> None:
+    token = make_site.tokens[site.site_key]
+    before = table_counts()
+    response = client.patch(
+        f"/api/v1/sites/{site.site_key}/config",
+        data=b'{"texts": ' + nested(3500, b'"x"') + b"}",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 400
+    assert "texts" in response.get_json()["errors"]
+    assert table_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "field"),
+    [
+        ("DELETE", "/api/v1/sites/{key}/webhooks/257513283274767630250016768", 404, "webhook_id"),
+        ("DELETE", "/api/v1/sites/{key}/webhooks/2147483648", 404, "webhook_id"),
+        ("GET", "/api/v1/sites/{key}%00/consents/abc.def", 400, "site_key"),
+        ("GET", "/api/v1/sites/{key}/consents/abc%00.def", 400, "visitor_id"),
+        ("GET", "/api/v1/sites/{key}/consents/{visitor}/allowed/ana%00", 400, "category"),
+        ("GET", "/api/v1/sites/{key}/consents/{visitor}/receipt?lang=vi%00", 400, "lang"),
+        ("GET", "/c/{key}%00.js", 400, "site_key"),
+    ],
+)
+def test_hostile_paths_and_queries_are_refused_naming_the_parameter(
+    client: FlaskClient,
+    site: Site,
+    make_site: SiteFactory,
+    method: str,
+    path: str,
+    status: int,
+    field: str,
+) -> None:
+    visitor = client.post(
+        f"/api/v1/sites/{site.site_key}/consents", json={"action": "accept_all"}
+    ).get_json()["visitor_id"]
+    token = make_site.tokens[site.site_key]
+    before = table_counts()
+    response = client.open(
+        path.format(key=site.site_key, visitor=visitor),
+        method=method,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == status, response.data[:300]
+    assert response.mimetype == "application/problem+json"
+    assert field in response.get_json()["errors"]
+    assert table_counts() == before
