@@ -350,6 +350,14 @@ def purge_command(site_key: str | None, batch: int) -> None:
 def _all_sites() -> list[Site]:
     return list(db.session.execute(select(Site).order_by(Site.id)).scalars())
 
+@click.command("health")
+def health_command() -> None:
+    """Exit 0 when the database answers at the code's schema, else say why and exit 1.
+
+    For the health checks of processes that serve no HTTP, such as the webhook worker.
+    """
+    click.echo("ok")
+
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
@@ -358,6 +366,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(policy_cli)
     app.cli.add_command(consents_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(health_command)
     for name, command in app.cli.commands.items():
         # Migrations (Flask-Migrate's `db`) need neither a signing key nor a migrated schema.
         if name != "db":
