@@ -161,7 +161,9 @@ def main() -> None:
             site_key, ids, token = seed(env, args.visitors)
             port = free_port()
             server = subprocess.Popen(
+                # Sync workers as measured before gunicorn.conf.py existed (it is read from ROOT).
                 [sys.executable, "-m", "gunicorn", "--workers", str(args.workers),
+                 "--worker-class", "sync", "--access-logfile", "/dev/null",
                  "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "bench.bench_app:app"],
                 cwd=ROOT, env=env,
             )  # fmt: skip
