@@ -1,7 +1,10 @@
 """Operator commands: ``flask --app app sites create``, ``flask --app app demo``.
 
-A value the ``sites`` commands refuse (a domain, a text, a configuration file, a site key) is
-one line on stderr, ``Error: …``, and exit status 1; click's own usage errors keep status 2.
+A value the ``sites``, ``policy``, ``consents`` and ``webhooks`` commands refuse (a domain, a
+text, a policy version, a configuration file, an unknown site key or webhook) is one line on
+stderr, ``Error: …``, and exit status 1, with the configuration API's message for the same value
+(both ask :mod:`.services.validation`); click's own usage errors (a missing option, a word where
+a number goes) keep status 2.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import functools
 import json
 import signal
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -24,6 +27,7 @@ from .config import MISSING_KEYS
 from .embed import DEMO_SITE_KEY
 from .errors import flatten_errors
 from .extensions import db
+from .inputs import JSONBodyError, load_json_body
 from .models import Site, WebhookDelivery
 from .schemas import SiteConfigSchema
 from .services.chain import legacy_events, verify_chain
@@ -32,9 +36,19 @@ from .services.policy import PolicyVersionError, publish_policy_version
 from .services.retention import purge_site
 from .services.schema import schema_problem
 from .services.site_config import SiteConfigError, apply_site_config, export_site_config
-from .services.sites import create_site, load_site, set_texts, widget_config
+from .services.sites import (
+    check_text_language,
+    create_site,
+    load_site,
+    set_texts,
+    widget_config,
+)
+from .services.validation import http_url_error
 from .services.webhooks import WebhookError, add_endpoint, deliver_due, remove_endpoint
 from .texts import DEFAULT_CATEGORIES, SUPPORTED_LANGUAGES
+
+# The largest row ID PostgreSQL's integer column holds.
+MAX_ROW_ID = 2**31 - 1
 
 sites_cli = AppGroup("sites", help="Register and list the sites that embed the banner.")
 
@@ -54,14 +68,19 @@ sites_cli = AppGroup("sites", help="Register and list the sites that embed the b
     multiple=True,
     help="A category besides essential (repeatable). Default: analytics, marketing.",
 )
-@click.option("--policy-url", default=None, help="The site's privacy policy.")
-@click.option("--policy-version", default="1.0", show_default=True)
+@click.option("--policy-url", default=None, help="The site's privacy policy (http or https).")
+@click.option(
+    "--policy-version",
+    default="1.0",
+    show_default=True,
+    help="The policy's first version, MAJOR.MINOR.",
+)
 @click.option(
     "--language",
     default="vi",
     show_default=True,
-    type=click.Choice(SUPPORTED_LANGUAGES),
-    help="Language when neither the page nor the browser names a supported one.",
+    help="Language when neither the page nor the browser names a supported one: "
+    f"{', '.join(SUPPORTED_LANGUAGES)}.",
 )
 def create_site_command(
     name: str,
@@ -88,12 +107,14 @@ def create_site_command(
 
 @sites_cli.command("texts")
 @click.argument("site_key")
-@click.option("--language", required=True, help="Language tag of the texts, e.g. vi or en.")
+@click.option("--language", required=True, help="One of the site's languages, e.g. vi or en.")
 @click.argument("assignments", nargs=-1)
 def texts_command(site_key: str, language: str, assignments: tuple[str, ...]) -> None:
     """Override texts: KEY=VALUE … (title=…, accept_all=…, category.analytics.description=…).
 
-    An empty VALUE restores the built-in text. Without assignments, prints the texts in use.
+    An empty VALUE restores the built-in text; other texts stay as they are. Without
+    assignments, prints the texts in use. The language must be one the site offers (add one
+    with ``sites configure``).
     """
     site = _find_site(site_key)
     values: dict[str, str] = {}
@@ -102,13 +123,14 @@ def texts_command(site_key: str, language: str, assignments: tuple[str, ...]) ->
         if not separator:
             raise click.ClickException(f"{assignment!r}: write KEY=VALUE")
         values[key.strip()] = value
-    if values:
-        try:
+    try:
+        check_text_language(site, language)
+        if values:
             set_texts(site, language, values)
-        except ValueError as error:
-            raise click.ClickException(str(error)) from None
-    merged = widget_config(site)["texts"]
-    click.echo(json.dumps(merged.get(language) or merged["en"], ensure_ascii=False, indent=2))
+    except ValueError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    click.echo(json.dumps(widget_config(site)["texts"][language], ensure_ascii=False, indent=2))
 
 
 @sites_cli.command("show")
@@ -127,18 +149,18 @@ def show_site_command(site_key: str) -> None:
 
 @sites_cli.command("configure")
 @click.argument("site_key")
-@click.argument("config_file", type=click.File("r", encoding="utf-8"))
+@click.argument("config_file", type=click.File("rb"))
 def configure_site_command(site_key: str, config_file: Any) -> None:
     """Apply a JSON configuration (categories, services, texts, consent_mode, …) from a file.
 
-    Only the keys in the file change; nothing changes unless all of it is valid.
+    Only the keys in the file change, and texts merge by language and key ("" or null restores
+    a built-in text); lists (domains, languages, categories, services) replace. Nothing changes
+    unless all of it is valid.
     """
     site = _find_site(site_key)
     try:
-        payload = SiteConfigSchema().load(json.load(config_file))
+        payload = SiteConfigSchema().load(_read_json(config_file))
         apply_site_config(site, payload)
-    except json.JSONDecodeError as error:
-        raise click.ClickException(f"{config_file.name}: not JSON: {error}") from None
     except (ValidationError, SiteConfigError) as error:
         db.session.rollback()
         messages = error.errors if isinstance(error, SiteConfigError) else error.messages
@@ -151,22 +173,19 @@ def configure_site_command(site_key: str, config_file: Any) -> None:
     click.echo(json.dumps(export_site_config(site), ensure_ascii=False, indent=2))
 
 
+def _read_json(config_file: Any) -> Any:
+    """The file's JSON, bounded as the API bounds a body: one line for what it would refuse."""
+    try:
+        return load_json_body(config_file.read())
+    except JSONBodyError as error:
+        raise click.ClickException(f"{config_file.name}: {error}") from None
+
+
 def _find_site(site_key: str) -> Site:
-    """The site, for the ``sites`` commands: an unknown key is a one-line error, status 1."""
+    """The site, for every command: an unknown key is a one-line error, status 1."""
     site = load_site(site_key)
     if site is None:
         raise click.ClickException(f"no site with key {site_key!r}")
-    return site
-
-
-def _site_or_fail(site_key: str) -> Site:
-    """The site, for the other commands: an unknown key is a usage error, status 2.
-
-    ``consents verify`` keeps status 1 for a tampered chain alone.
-    """
-    site = load_site(site_key)
-    if site is None:
-        raise click.UsageError(f"no site with key {site_key!r}")
     return site
 
 
@@ -214,10 +233,14 @@ webhooks_cli = AppGroup("webhooks", help="Send every decision change to the site
 @click.argument("url")
 def add_webhook_command(site_key: str, url: str) -> None:
     """Register URL; prints its id and signing secret (shown once) as JSON."""
+    site = _find_site(site_key)
+    # The configuration API's rule for a webhook URL, then the webhook service's own.
+    if problem := http_url_error(url):
+        raise click.ClickException(f"url: {problem}")
     try:
-        endpoint = add_endpoint(_site_or_fail(site_key), url)
+        endpoint = add_endpoint(site, url)
     except WebhookError as error:
-        raise click.UsageError(str(error)) from None
+        raise click.ClickException(str(error)) from None
     click.echo(json.dumps({"id": endpoint.id, "url": endpoint.url, "secret": endpoint.secret}))
 
 
@@ -225,7 +248,7 @@ def add_webhook_command(site_key: str, url: str) -> None:
 @click.argument("site_key")
 def list_webhooks_command(site_key: str) -> None:
     """One JSON line per webhook, with its delivery counts."""
-    site = _site_or_fail(site_key)
+    site = _find_site(site_key)
     for endpoint in site.webhooks:
         counts = dict(
             db.session.execute(
@@ -242,8 +265,10 @@ def list_webhooks_command(site_key: str) -> None:
 @click.argument("webhook_id", type=int)
 def remove_webhook_command(site_key: str, webhook_id: int) -> None:
     """Stop sending to a webhook."""
-    if not remove_endpoint(_site_or_fail(site_key), webhook_id):
-        raise click.UsageError(f"site {site_key!r} has no webhook {webhook_id}")
+    site = _find_site(site_key)
+    # An ID no table can hold names no webhook; asking the database would overflow.
+    if not 0 < webhook_id <= MAX_ROW_ID or not remove_endpoint(site, webhook_id):
+        raise click.ClickException(f"site {site_key!r} has no webhook {webhook_id}")
     click.echo(f"removed webhook {webhook_id}")
 
 
@@ -253,6 +278,10 @@ def remove_webhook_command(site_key: str, webhook_id: int) -> None:
 @click.option("--batch", default=50, show_default=True, help="Deliveries claimed per poll.")
 def run_webhooks_command(once: bool, interval: float, batch: int) -> None:
     """Deliver the outbox: signed POSTs, retried with backoff, safe to run in several copies."""
+    if batch < 1:
+        raise click.ClickException("--batch: At least 1.")
+    if not interval > 0:
+        raise click.ClickException("--interval: More than 0 seconds.")
     allow_private = current_app.config["COOKIECONSENT_WEBHOOK_ALLOW_PRIVATE"]
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -286,22 +315,32 @@ def publish_policy_command(
     site_key: str, version: str, summary: str | None, effective_at: str | None
 ) -> None:
     """Publish VERSION (MAJOR.MINOR); a new major version asks every visitor again."""
-    site = _site_or_fail(site_key)
-    when = None
-    if effective_at:
-        try:
-            when = datetime.fromisoformat(effective_at.replace("Z", "+00:00"))
-        except ValueError:
-            raise click.UsageError(f"--effective-at {effective_at!r} is not ISO 8601") from None
-        if when.tzinfo is None:
-            raise click.UsageError("--effective-at needs a time zone, e.g. a trailing Z")
+    site = _find_site(site_key)
+    when = _moment(effective_at) if effective_at else None
     try:
         entry = publish_policy_version(site, version, summary=summary, effective_at=when)
     except PolicyVersionError as error:
-        raise click.UsageError(str(error)) from None
+        db.session.rollback()
+        raise click.ClickException(f"{error.field}: {error}") from None
     click.echo(
         json.dumps({"version": entry.version, "effective_at": entry.effective_at.isoformat()})
     )
+
+
+def _moment(text: str) -> datetime:
+    """An ISO 8601 time with a zone, in UTC; anything else is a one-line error."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.ClickException(
+            f"--effective-at: {text!r} is not ISO 8601, such as 2027-01-01T00:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        raise click.ClickException("--effective-at: needs a time zone, such as a trailing Z")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise click.ClickException(f"--effective-at: {text!r} is out of range") from None
 
 
 consents_cli = AppGroup("consents", help="Proof, verification and retention of consent records.")
@@ -310,9 +349,13 @@ consents_cli = AppGroup("consents", help="Proof, verification and retention of c
 @consents_cli.command("verify")
 @click.option("--site", "site_key", default=None, help="Only this site (default: every site).")
 def verify_command(site_key: str | None) -> None:
-    """Check each site's event chain; exit 1 if an event was edited, deleted, inserted or moved."""
+    """Check each site's event chain; exit 1 if an event was edited, deleted, inserted or moved.
+
+    A report line per site goes to stdout. Exit status 1 means a chain is broken (TAMPERED in
+    the report), or a mistake such as an unknown --site (one line on stderr, Error: …).
+    """
     keys = current_app.config["COOKIECONSENT_SECRET_KEYS"]
-    sites = [_site_or_fail(site_key)] if site_key else _all_sites()
+    sites = [_find_site(site_key)] if site_key else _all_sites()
     broken = 0
     for site in sites:
         report = verify_chain(site.id, keys)
@@ -337,7 +380,9 @@ def purge_command(site_key: str | None, batch: int) -> None:
 
     Works in batches, safe while traffic flows.
     """
-    sites = [_site_or_fail(site_key)] if site_key else _all_sites()
+    if batch < 1:
+        raise click.ClickException("--batch: At least 1.")
+    sites = [_find_site(site_key)] if site_key else _all_sites()
     for site in sites:
         result = purge_site(site, batch=batch)
         click.echo(

@@ -11,6 +11,15 @@ from .models import iso_utc
 from .services.consent import ACTIONS
 from .services.jurisdictions import MODES
 from .services.policy import major as policy_major
+from .services.validation import (
+    POLICY_SUMMARY_LIMIT,
+    POLICY_VERSION_MESSAGE,
+    POLICY_VERSION_PATTERN,
+    SITE_NAME_LIMIT,
+    SITE_NAME_MESSAGE,
+    UNKNOWN_LANGUAGE,
+    http_url_error,
+)
 from .texts import SUPPORTED_LANGUAGES, TITLE_LIMIT
 
 MAX_LIFETIME_DAYS = 395
@@ -65,9 +74,9 @@ class HttpUrl(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if len(text) > 2048:
-            raise ValidationError("Longer than 2048 characters.")
-        validate.URL(schemes={"http", "https"}, require_tld=False)(text)
+        # The same rule as the commands' (sites create --policy-url).
+        if problem := http_url_error(text):
+            raise ValidationError(problem)
         return text
 
 
@@ -266,18 +275,19 @@ DOMAIN_PATTERN = r"^(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::
 IDENTIFIER = validate.Regexp(
     r"^[a-z][a-z0-9_]{0,39}$", error="Must be a lowercase identifier such as 'analytics'."
 )
-LANGUAGE_KEY = validate.Regexp(LANGUAGE_TAG, error="Not a language tag such as 'vi' or 'en'.")
+BUILT_IN_LANGUAGE = validate.OneOf(SUPPORTED_LANGUAGES, error=UNKNOWN_LANGUAGE)
 
 
 def _texts_field(inner: fields.Field[Any]) -> fields.Dict:
-    return fields.Dict(keys=fields.String(validate=LANGUAGE_KEY), values=inner)
+    # Languages are checked against the site's own by the service, with the commands' message.
+    return fields.Dict(keys=fields.String(), values=inner)
 
 
 class TextPairSchema(Schema):
-    """A title and a description in one language; their lengths are checked with every text's."""
+    """A title and a description in one language; "" or null restores the built-in text."""
 
-    title = fields.String(validate=validate.Length(min=1))
-    description = fields.String()
+    title = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
 
 
 class ServiceTextSchema(Schema):
@@ -290,7 +300,7 @@ class CategoryConfigSchema(Schema):
     """A category and its texts."""
 
     name = fields.String(required=True, validate=IDENTIFIER)
-    texts = _texts_field(fields.Nested(TextPairSchema))
+    texts = _texts_field(fields.Nested(TextPairSchema, allow_none=True))
 
 
 class CookieConfigSchema(Schema):
@@ -340,13 +350,15 @@ class ConsentModeConfigSchema(Schema):
 class SiteConfigSchema(Schema):
     """A site's whole configuration; a PATCH may send any subset of the top-level keys."""
 
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = fields.String(
+        validate=validate.Length(min=1, max=SITE_NAME_LIMIT, error=SITE_NAME_MESSAGE)
+    )
     domains = fields.List(
         fields.String(validate=validate.Regexp(DOMAIN_PATTERN, error="Not a host name.")),
         validate=validate.Length(min=1, max=50),
     )
     policy_url = HttpUrl(allow_none=True)
-    default_language = fields.String(validate=LANGUAGE_KEY)
+    default_language = fields.String(validate=BUILT_IN_LANGUAGE)
     # 13 months at most, as regulators expect; "never" is no lifetime.
     consent_lifetime_days = fields.Integer(strict=True, validate=LIFETIME)
     refusal_lifetime_days = fields.Integer(strict=True, validate=LIFETIME)
@@ -368,7 +380,7 @@ class SiteConfigSchema(Schema):
         },
     )
     languages = fields.List(
-        fields.String(validate=validate.OneOf(SUPPORTED_LANGUAGES)),
+        fields.String(validate=BUILT_IN_LANGUAGE),
         validate=validate.Length(min=1, max=len(SUPPORTED_LANGUAGES)),
     )
     jurisdiction_rules = fields.Dict(
@@ -383,7 +395,10 @@ class SiteConfigSchema(Schema):
     categories = fields.List(fields.Nested(CategoryConfigSchema), validate=validate.Length(max=20))
     services = fields.List(fields.Nested(ServiceConfigSchema), validate=validate.Length(max=100))
     consent_mode = fields.Nested(ConsentModeConfigSchema)
-    texts = _texts_field(fields.Dict(keys=fields.String(), values=fields.String()))
+    # Merged by language and key: "" or null restores a built-in text, null a whole language's.
+    texts = _texts_field(
+        fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), allow_none=True)
+    )
     site_key = fields.String(dump_only=True)
     policy_version = fields.String(dump_only=True)
 
@@ -412,11 +427,15 @@ class WebhookCreatedSchema(WebhookSchema):
 class PolicyVersionCreateSchema(Schema):
     """A new version of the privacy policy."""
 
-    version = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    version = fields.String(
+        required=True,
+        validate=validate.Regexp(POLICY_VERSION_PATTERN, error=POLICY_VERSION_MESSAGE),
+        metadata={"description": "MAJOR.MINOR, after every version published before."},
+    )
     summary = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Length(max=2000),
+        validate=validate.Length(max=POLICY_SUMMARY_LIMIT),
         metadata={"description": "What changed; shown to visitors asked again."},
     )
     effective_at = fields.AwareDateTime(

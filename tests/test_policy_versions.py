@@ -13,9 +13,11 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from cookieconsent.extensions import db
 from cookieconsent.models import ConsentEvent, ConsentState, PolicyVersion, Site
 from cookieconsent.services.site_config import export_site_config
+from cookieconsent.services.validation import POLICY_VERSION_MESSAGE
 from tests.widget_script import served_config
 
 from .conftest import SiteFactory, table_counts
+from .test_cli import refused_in_one_line
 
 SHOP_ORIGIN = "https://shop.example"
 
@@ -101,8 +103,8 @@ def test_publish_a_version(client: FlaskClient, make_site: SiteFactory, site: Si
         (["2.0"], "1.0"),
         (["2.0"], "1.5"),
         (["2.0"], "2.0"),
-        (["2.0"], "2"),  # 2 is 2.0
-        (["1.1"], "1.0.9"),
+        (["2.10"], "2.9"),  # numbers, not text: 2.10 comes after 2.9
+        (["2.10"], "2.10"),
         ([], "1.0"),  # the site's first version
         ([], "0.9"),
     ],
@@ -121,7 +123,29 @@ def test_version_must_move_forward(
     assert stored_versions(site) == ["1.0", *published]
 
 
-@pytest.mark.parametrize("version", ["v2", "2.x", "", "2.", ".2", "02.0", "2.0.0.1", "2 .0", "-1"])
+# Not MAJOR.MINOR: refused by every door with the same message.
+MALFORMED_VERSIONS = (
+    "v2",
+    "2.x",
+    "2.",
+    ".2",
+    "02.0",
+    "2.0.0.1",
+    "-1",
+    "3",
+    "6.0.1",
+    "1.0.0",
+    "-1.0",
+    "01.0",
+    "1.01",
+    "banana",
+    "1234567.0",
+    "",
+    "2 .0",
+)
+
+
+@pytest.mark.parametrize("version", MALFORMED_VERSIONS)
 def test_malformed_version_is_422(
     client: FlaskClient, make_site: SiteFactory, site: Site, version: str
 ) -> None:
@@ -129,8 +153,18 @@ def test_malformed_version_is_422(
     response = publish(client, make_site, site, version)
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
-    assert list(response.get_json()["errors"]) == ["version"]
+    assert response.get_json()["errors"] == {"version": [POLICY_VERSION_MESSAGE]}
     assert table_counts() == before
+
+
+def test_versions_compare_by_numbers(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    for version in ["1.9", "1.10", "2.0", "10.0"]:
+        assert publish(client, make_site, site, version).status_code == 201, version
+    db.session.expire_all()
+    assert site.policy_version == "10.0"
+    assert served_config(client, site.site_key)["policyVersion"] == "10.0"
 
 
 @pytest.mark.parametrize(
@@ -198,28 +232,47 @@ def test_cli_refuses_versions_that_do_not_move_forward(
     assert runner.invoke(args=["policy", "publish", site_key, "2.0"]).exit_code == 0
     before = table_counts()
     result = runner.invoke(args=["policy", "publish", site_key, version])
-    assert result.exit_code == 2
-    assert "does not come after" in result.output
+    assert refused_in_one_line(result) == (
+        f"version: {version} does not come after the latest published version 2.0."
+    )
     assert table_counts() == before
 
 
 @pytest.mark.parametrize(
-    "args",
-    [["v3"], ["3.0", "--effective-at", "tomorrow"], ["3.0", "--effective-at", "2030-01-01T00:00"]],
-    ids=["malformed", "not-iso", "naive"],
+    ("args", "message"),
+    [
+        (["v3"], f"version: {POLICY_VERSION_MESSAGE}"),
+        (["3"], f"version: {POLICY_VERSION_MESSAGE}"),
+        (["6.0.1"], f"version: {POLICY_VERSION_MESSAGE}"),
+        (
+            ["3.0", "--effective-at", "tomorrow"],
+            "--effective-at: 'tomorrow' is not ISO 8601, such as 2027-01-01T00:00:00Z",
+        ),
+        (
+            ["3.0", "--effective-at", "2030-01-01T00:00"],
+            "--effective-at: needs a time zone, such as a trailing Z",
+        ),
+        (
+            ["3.0", "--effective-at", "9999-12-31T23:00:00-14:00"],
+            "--effective-at: '9999-12-31T23:00:00-14:00' is out of range",
+        ),
+        (["3.0", "--summary", "x" * 2001], "summary: At most 2000 characters."),
+    ],
+    ids=["malformed", "major-only", "three-parts", "not-iso", "naive", "out-of-range", "summary"],
 )
-def test_cli_refuses_bad_input(runner: FlaskCliRunner, site: Site, args: list[str]) -> None:
+def test_cli_refuses_bad_input(
+    runner: FlaskCliRunner, site: Site, args: list[str], message: str
+) -> None:
     site_key = site.site_key
     before = table_counts()
     result = runner.invoke(args=["policy", "publish", site_key, *args])
-    assert result.exit_code == 2
+    assert refused_in_one_line(result) == message
     assert table_counts() == before
 
 
 def test_cli_unknown_site(runner: FlaskCliRunner, site: Site) -> None:
     result = runner.invoke(args=["policy", "publish", "nosuchsite1", "2.0"])
-    assert result.exit_code == 2
-    assert "no site" in result.output
+    assert refused_in_one_line(result) == "no site with key 'nosuchsite1'"
 
 
 # Major and minor versions -------------------------------------------------------------------

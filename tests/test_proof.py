@@ -500,8 +500,9 @@ def test_verify_one_site_only(
 
 def test_verify_unknown_site(runner: FlaskCliRunner, chain: dict[str, str]) -> None:
     result = verify(runner, "--site", "nosuchsite1")
-    assert result.exit_code == 2
-    assert "no site" in result.output
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == "Error: no site with key 'nosuchsite1'\n"
 
 
 def test_site_without_events_verifies(runner: FlaskCliRunner, site: Site) -> None:
@@ -774,7 +775,9 @@ def test_purge_one_site_only(runner: FlaskCliRunner, make_site: SiteFactory) -> 
     result = purge(runner, "--site", first_key)
     assert result.output.strip() == purge_line(first_key, 1, 1, 1)
     assert table_counts()["consent_events"] == 1
-    assert purge(runner, "--site", "nosuchsite1").exit_code == 2
+    missing = purge(runner, "--site", "nosuchsite1")
+    assert missing.exit_code == 1
+    assert missing.stderr == "Error: no site with key 'nosuchsite1'\n"
 
 
 def test_purged_events_leave_the_webhook_outbox(runner: FlaskCliRunner, site: Site) -> None:

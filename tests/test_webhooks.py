@@ -322,7 +322,7 @@ def test_cli_add_list_and_remove(runner: FlaskCliRunner, site: Site) -> None:
     assert removed.stdout.strip() == f"removed webhook {printed['id']}"
     assert endpoints() == []
     gone = runner.invoke(args=["webhooks", "remove", "--", site.site_key, str(printed["id"])])
-    assert gone.exit_code == 2
+    assert gone.exit_code == 1
     assert runner.invoke(args=["webhooks", "list", "--", site.site_key]).stdout == ""
 
 
@@ -340,8 +340,9 @@ def test_cli_add_list_and_remove(runner: FlaskCliRunner, site: Site) -> None:
 def test_cli_refusals(runner: FlaskCliRunner, site: Site, args: list[str]) -> None:
     before = table_counts()
     result = runner.invoke(args=[arg.format(key=site.site_key) for arg in args])
-    assert result.exit_code == 2
-    assert "Error" in result.stderr
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ")
+    assert len(result.stderr.splitlines()) == 1
     assert table_counts() == before
 
 

@@ -19,6 +19,7 @@ from .policy import major
 from .signing import InvalidVisitorId, mint_visitor_id, sign_visitor_id, verify_visitor_id
 from .sites import SiteProfile
 from .snapshots import ensure_snapshot, find_snapshot
+from .validation import policy_version_error, policy_version_order
 from .webhooks import event_payload
 
 ACTIONS = ("accept_all", "reject_all", "save", "withdraw", "opt_out")
@@ -286,7 +287,10 @@ def record_consent(
 
     version = policy_version or site.policy_version
     if version not in site.published_versions:
-        published = ", ".join(sorted(site.published_versions))
+        # A version the site published before the format was enforced still counts above.
+        if problem := policy_version_error(version):
+            raise ConsentInputError({"policy_version": [problem]})
+        published = ", ".join(sorted(site.published_versions, key=policy_version_order))
         raise ConsentInputError({"policy_version": [f"Unknown version. Published: {published}."]})
     if source not in SOURCES:
         raise ConsentInputError({"source": [f"Must be one of: {', '.join(SOURCES)}."]})

@@ -5,44 +5,40 @@ A new major version asks every visitor again; a minor one does not.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from ..extensions import db
 from ..models import PolicyVersion, Site, utcnow
-
-VERSION = re.compile(r"^(0|[1-9][0-9]{0,5})(?:\.(0|[1-9][0-9]{0,5})){0,2}$")
+from .validation import (
+    policy_major,
+    policy_summary_error,
+    policy_version_error,
+    policy_version_order,
+)
 
 
 class PolicyVersionError(ValueError):
-    """A version that is malformed (``format``) or does not move forward (``backwards``)."""
+    """A version that is malformed (``format``) or does not move forward (``backwards``).
 
-    def __init__(self, kind: str, message: str) -> None:
+    ``field`` names the input at fault; the message is what every door reports for it.
+    """
+
+    def __init__(self, kind: str, message: str, field: str = "version") -> None:
         super().__init__(message)
         self.kind = kind
-
-
-def parse_version(version: str) -> tuple[int, ...]:
-    """``"2.1"`` → ``(2, 1, 0)``; raise :class:`PolicyVersionError` when malformed."""
-    if not VERSION.match(version or ""):
-        raise PolicyVersionError("format", "a version is MAJOR.MINOR, such as 2.0 or 2.1")
-    parts = [int(part) for part in version.split(".")]
-    return tuple(parts + [0] * (3 - len(parts)))
+        self.field = field
 
 
 def major(version: str) -> int:
     """The major number of a version; a malformed one counts as 0."""
-    try:
-        return parse_version(version)[0]
-    except PolicyVersionError:
-        return 0
+    return policy_major(version)
 
 
 def in_force(site: Site, now: datetime | None = None) -> list[PolicyVersion]:
     """Published versions already effective, oldest first."""
     now = now or utcnow()
     effective = [entry for entry in site.policy_versions if entry.effective_at <= now]
-    return sorted(effective, key=lambda entry: parse_version(entry.version))
+    return sorted(effective, key=lambda entry: policy_version_order(entry.version))
 
 
 def current_version(site: Site, now: datetime | None = None) -> PolicyVersion | None:
@@ -54,13 +50,21 @@ def current_version(site: Site, now: datetime | None = None) -> PolicyVersion | 
 def publish_policy_version(
     site: Site, version: str, *, summary: str | None = None, effective_at: datetime | None = None
 ) -> PolicyVersion:
-    """Publish ``version``; it must be greater than every version published before."""
-    parsed = parse_version(version)
-    newest = max((parse_version(entry.version) for entry in site.policy_versions), default=None)
-    if newest is not None and parsed <= newest:
-        shown = ".".join(str(part) for part in newest[:2])
+    """Publish ``version`` (``MAJOR.MINOR``); it must come after every version published before.
+
+    Versions compare by their numbers, so 2.10 comes after 2.9.
+    """
+    if problem := policy_version_error(version):
+        raise PolicyVersionError("format", problem)
+    if problem := policy_summary_error(summary):
+        raise PolicyVersionError("format", problem, field="summary")
+    newest = max(
+        site.policy_versions, key=lambda entry: policy_version_order(entry.version), default=None
+    )
+    if newest is not None and policy_version_order(version) <= policy_version_order(newest.version):
         raise PolicyVersionError(
-            "backwards", f"{version} does not come after the latest published version {shown}"
+            "backwards",
+            f"{version} does not come after the latest published version {newest.version}.",
         )
     now = utcnow()
     entry = PolicyVersion(

@@ -1,4 +1,9 @@
-"""A site's configuration as one document: read it, and change it all or nothing."""
+"""A site's configuration as one document: read it, and change it all or nothing.
+
+Changes merge into what is stored: top-level keys not sent stay; ``texts`` (the site's, and a
+category's) merge by language and key, where ``""`` or ``null`` restores the built-in text; lists
+(``domains``, ``languages``, ``categories``, ``services``) replace the stored list.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,22 @@ from typing import Any
 
 from ..extensions import db
 from ..models import Category, Service, Site
-from ..texts import BANNER_TEXT_KEYS, RECEIPT_TEXT_KEYS, SUPPORTED_LANGUAGES, text_length_error
+from ..texts import DEFAULT_LANGUAGES
 from .network import normalize_domain, registrable_domains
 from .trackers import tracker_cookie, tracker_name
+from .validation import (
+    InvalidInput,
+    category_text_error,
+    http_url_error,
+    language_error,
+    merge_texts,
+    site_name_error,
+    site_text_error,
+)
 
 
-class SiteConfigError(ValueError):
-    """The configuration contradicts itself; ``errors`` names the fields."""
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
+class SiteConfigError(InvalidInput):
+    """The configuration is refused; ``errors`` names the fields."""
 
 
 def export_site_config(site: Site) -> dict[str, Any]:
@@ -58,12 +68,15 @@ def export_site_config(site: Site) -> dict[str, Any]:
 
 
 def _check_services(
-    services: list[dict[str, Any]], categories: list[str], errors: dict[str, list[str]]
+    services: list[dict[str, Any]],
+    categories: list[str],
+    languages: list[str],
+    errors: dict[str, list[str]],
 ) -> None:
     seen: set[str] = set()
     for index, service in enumerate(services):
         where = f"services.{index}"
-        _check_text_lengths(where, service.get("texts", {}), errors)
+        _check_own_texts(where, service.get("texts", {}), languages, errors)
         if service["name"] in seen:
             errors[f"{where}.name"] = ["Service names must be unique."]
         seen.add(service["name"])
@@ -98,25 +111,34 @@ def _check_services(
                     errors[f"{cookie_where}.domain"] = ["Not a cookie domain such as .shop.vn."]
 
 
-def _check_texts(texts: Mapping[str, Mapping[str, str]], errors: dict[str, list[str]]) -> None:
-    for language, values in texts.items():
-        for key, value in values.items():
-            if key not in BANNER_TEXT_KEYS and key not in RECEIPT_TEXT_KEYS:
-                errors[f"texts.{language}.{key}"] = [
-                    f"Unknown text. Texts: {', '.join(BANNER_TEXT_KEYS)}."
-                ]
-            elif too_long := text_length_error(key, value):
-                errors[f"texts.{language}.{key}"] = [too_long]
-
-
-def _check_text_lengths(
-    where: str, texts: Mapping[str, Mapping[str, str]], errors: dict[str, list[str]]
+def _check_texts(
+    texts: Mapping[str, Mapping[str, str | None] | None],
+    languages: list[str],
+    errors: dict[str, list[str]],
 ) -> None:
-    """A category's or service's own texts, by the limits of their keys."""
     for language, values in texts.items():
-        for key, value in values.items():
-            if too_long := text_length_error(key, value):
-                errors[f"{where}.texts.{language}.{key}"] = [too_long]
+        if problem := language_error(language, languages):
+            errors[f"texts.{language}"] = [problem]
+            continue
+        for key, value in (values or {}).items():
+            if problem := site_text_error(key, value):
+                errors[f"texts.{language}.{key}"] = [problem]
+
+
+def _check_own_texts(
+    where: str,
+    texts: Mapping[str, Mapping[str, str | None] | None],
+    languages: list[str],
+    errors: dict[str, list[str]],
+) -> None:
+    """A category's or service's own texts: in the site's languages, by the limits of their keys."""
+    for language, values in texts.items():
+        if problem := language_error(language, languages):
+            errors[f"{where}.texts.{language}"] = [problem]
+            continue
+        for key, value in (values or {}).items():
+            if problem := category_text_error(key, value):
+                errors[f"{where}.texts.{language}.{key}"] = [problem]
 
 
 def _check_cookie_domain(
@@ -153,8 +175,15 @@ def _check_cookie_domain(
 
 
 def apply_site_config(site: Site, config: Mapping[str, Any]) -> Site:
-    """Change what ``config`` names, after checking it whole; raise :class:`SiteConfigError`."""
+    """Change what ``config`` names, after checking it whole; raise :class:`SiteConfigError`.
+
+    See the module's docstring for how a change merges into what is stored.
+    """
     errors: dict[str, list[str]] = {}
+    if "name" in config and (problem := site_name_error(config["name"])):
+        errors["name"] = [problem]
+    if config.get("policy_url") is not None and (problem := http_url_error(config["policy_url"])):
+        errors["policy_url"] = [problem]
     domains: list[str] = []
     for index, domain in enumerate(config.get("domains", [])):
         try:
@@ -162,13 +191,25 @@ def apply_site_config(site: Site, config: Mapping[str, Any]) -> Site:
         except ValueError as error:
             errors[f"domains.{index}"] = [str(error)]
     cookie_domain = _check_cookie_domain(site, config, domains, errors)
-    if config.get("default_language", SUPPORTED_LANGUAGES[0]) not in SUPPORTED_LANGUAGES:
-        errors["default_language"] = [f"Must be one of: {', '.join(SUPPORTED_LANGUAGES)}."]
+    if "default_language" in config and (problem := language_error(config["default_language"])):
+        errors["default_language"] = [problem]
+    for index, language in enumerate(config.get("languages", [])):
+        if problem := language_error(language):
+            errors[f"languages.{index}"] = [problem]
+    # Texts may name the languages the site offers once this change is made.
+    offered = list(
+        dict.fromkeys(
+            [
+                *(config.get("languages") or site.languages or DEFAULT_LANGUAGES),
+                config.get("default_language", site.default_language),
+            ]
+        )
+    )
 
     category_entries = config.get("categories")
     if category_entries is not None:
         for index, entry in enumerate(category_entries):
-            _check_text_lengths(f"categories.{index}", entry.get("texts", {}), errors)
+            _check_own_texts(f"categories.{index}", entry.get("texts") or {}, offered, errors)
         names = [entry["name"] for entry in category_entries]
         if len(set(names)) != len(names):
             errors["categories"] = ["Category names must be unique."]
@@ -185,9 +226,9 @@ def apply_site_config(site: Site, config: Mapping[str, Any]) -> Site:
         if orphans:
             errors["categories"] = [f"Services still use removed categories: {', '.join(orphans)}."]
     if services is not None:
-        _check_services(services, category_names, errors)
+        _check_services(services, category_names, offered, errors)
     if "texts" in config:
-        _check_texts(config["texts"], errors)
+        _check_texts(config["texts"], offered, errors)
     if errors:
         raise SiteConfigError(errors)
 
@@ -199,7 +240,6 @@ def apply_site_config(site: Site, config: Mapping[str, Any]) -> Site:
         raise SiteConfigError(errors)
 
     for key in (
-        "name",
         "policy_url",
         "default_language",
         "consent_lifetime_days",
@@ -207,10 +247,13 @@ def apply_site_config(site: Site, config: Mapping[str, Any]) -> Site:
         "retention_days",
         "script_timeout_ms",
         "jurisdiction_rules",
-        "texts",
     ):
         if key in config:
             setattr(site, key, config[key])
+    if "name" in config:
+        site.name = config["name"].strip()
+    if "texts" in config:
+        site.texts = merge_texts(site.texts, config["texts"])
     if "domains" in config:
         site.domains = sorted(set(domains))
     if "cookie_domain" in config:
@@ -241,7 +284,7 @@ def _category(current: Category | None, entry: Mapping[str, Any], position: int)
     category.position = position
     category.locked = entry["name"] == "essential"
     if "texts" in entry:
-        category.texts = entry["texts"]
+        category.texts = merge_texts(category.texts, entry["texts"])
     return category
 
 

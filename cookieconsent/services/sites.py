@@ -25,19 +25,26 @@ from ..texts import (
     CATEGORY_TEXTS,
     DEFAULT_CATEGORIES,
     DEFAULT_LANGUAGES,
-    RECEIPT_TEXT_KEYS,
-    SUPPORTED_LANGUAGES,
-    text_length_error,
 )
 from .chain import start_site_chain
 from .jurisdictions import effective_rules
 from .network import normalize_domain
 from .policy import current_version, in_force
 from .snapshots import snapshot_digest
+from .validation import (
+    InvalidInput,
+    category_text_error,
+    http_url_error,
+    language_error,
+    merge_texts,
+    policy_version_error,
+    refuse,
+    site_name_error,
+    site_text_error,
+)
 
 CATEGORY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 SITE_KEY = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
-LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 
 
 def hash_api_token(token: str) -> str:
@@ -70,17 +77,21 @@ def create_site(
 ) -> tuple[Site, str]:
     """Create a site with its categories and first policy version; return it and its API token.
 
-    The token is returned once and only its hash is stored.
+    The token is returned once and only its hash is stored. A refused value raises
+    ``ValueError`` (:class:`~.validation.InvalidInput` naming the field, for the checks the
+    configuration API shares).
     """
+    refuse("name", site_name_error(name))
     name = name.strip()
-    if not name:
-        raise ValueError("the site needs a name")
     normalized = sorted({normalize_domain(domain) for domain in domains})
     if not normalized:
         raise ValueError("the site needs at least one domain")
-    for language in [default_language, *(languages or [])]:
-        if language not in SUPPORTED_LANGUAGES:
-            raise ValueError(f"languages must be among {', '.join(SUPPORTED_LANGUAGES)}")
+    refuse("default_language", language_error(default_language))
+    for index, language in enumerate(languages or []):
+        refuse(f"languages.{index}", language_error(language))
+    if policy_url is not None:
+        refuse("policy_url", http_url_error(policy_url))
+    refuse("policy_version", policy_version_error(policy_version))
     names = ["essential", *[c for c in categories if c != "essential"]]
     for category in names:
         if not CATEGORY_NAME.match(category):
@@ -228,42 +239,45 @@ def _forget_changed_sites(session: Session) -> None:
             cache.clear()
 
 
+def check_text_language(site: Site, language: str) -> None:
+    """Refuse a language without built-in texts, or one the site does not offer."""
+    refuse(f"texts.{language}", language_error(language, widget_languages(site)))
+
+
 def set_texts(site: Site, language: str, values: Mapping[str, str]) -> None:
     """Override banner or category texts in one language; an empty value restores the default.
 
     Keys are banner text keys (``title``, ``accept_all``, …) or ``category.NAME.title`` and
-    ``category.NAME.description``. Nothing is changed unless every key is valid; a refusal
-    names the text as ``texts.LANGUAGE.KEY``, with the configuration API's message.
+    ``category.NAME.description``. The language must be one the site offers. Nothing is changed
+    unless every key is valid; a refusal (:class:`~.validation.InvalidInput`) names the text as
+    ``texts.LANGUAGE.KEY``, with the configuration API's message. Other texts stay as they are.
     """
-    if not LANGUAGE_TAG.match(language):
-        raise ValueError(f"{language!r} is not a language tag such as 'vi' or 'en'")
+    check_text_language(site, language)
     categories = {category.name: category for category in site.categories}
-    banner = dict(site.texts.get(language, {}))
-    category_texts = {name: dict(c.texts.get(language, {})) for name, c in categories.items()}
+    banner: dict[str, str | None] = {}
+    by_category: dict[str, dict[str, str | None]] = {}
+    errors: dict[str, list[str]] = {}
     for key, value in values.items():
         field = f"texts.{language}.{key}"
         parts = key.split(".")
         if len(parts) == 3 and parts[0] == "category":
             _, name, text_key = parts
             if name not in categories:
-                raise ValueError(f"{field}: The site has no category {name!r}.")
-            if text_key not in {"title", "description"}:
-                raise ValueError(f"{field}: A category has a title and a description.")
-            target = category_texts[name]
-        elif key in BANNER_TEXT_KEYS or key in RECEIPT_TEXT_KEYS:
-            text_key, target = key, banner
+                errors[field] = [f"The site has no category {name!r}."]
+            elif problem := category_text_error(text_key, value):
+                errors[field] = [problem]
+            else:
+                by_category.setdefault(name, {})[text_key] = value
+        elif problem := site_text_error(key, value):
+            errors[field] = [problem]
         else:
-            raise ValueError(f"{field}: Unknown text. Texts: {', '.join(BANNER_TEXT_KEYS)}.")
-        if too_long := text_length_error(text_key, value.strip()):
-            raise ValueError(f"{field}: {too_long}")
-        if value.strip():
-            target[text_key] = value.strip()
-        else:
-            target.pop(text_key, None)
+            banner[key] = value
+    if errors:
+        raise InvalidInput(errors)
     # JSON columns are replaced, not mutated, so SQLAlchemy sees the change.
-    site.texts = {**site.texts, language: banner}
-    for name, category in categories.items():
-        category.texts = {**category.texts, language: category_texts[name]}
+    site.texts = merge_texts(site.texts, {language: banner})
+    for name, changes in by_category.items():
+        categories[name].texts = merge_texts(categories[name].texts, {language: changes})
     db.session.commit()
 
 
