@@ -12,8 +12,9 @@ from .extensions import db
 from .models import Site
 from .services.rights import build_receipt, decision_end, visitor_events
 from .services.signing import InvalidVisitorId, verify_visitor_id
-from .services.sites import bundled_config, find_site, load_site
+from .services.sites import SITE_KEY, bundled_config, find_site, load_site
 from .services.snapshots import ensure_snapshot
+from .services.validation import safe_http_url
 from .services.widget import (
     WidgetBundle,
     build_widget,
@@ -141,26 +142,61 @@ def demo() -> str:
 
 
 @bp.get("/receipt/<site_key>/<visitor_id>")
-def receipt_page(site_key: str, visitor_id: str) -> str | Response:
-    """A printable receipt in the visitor's language (``?lang=vi``, ``?event=<sequence>``)."""
-    site = load_site(site_key)
+def receipt_page(site_key: str, visitor_id: str) -> str | tuple[str, int]:
+    """A printable receipt in the visitor's language (``?lang=vi``, ``?event=<sequence>``).
+
+    Visitors read this page, so its errors are pages in their language too, never JSON: a
+    link that is not valid gets 400, an unknown site or a choice not recorded 404.
+    """
+    site = load_site(site_key) if SITE_KEY.match(site_key) else None
+    language = _receipt_language(site)
     if site is None:
-        abort(404)
+        return _receipt_error(404, "receipt_not_found", language, site)
     try:
         raw_id = verify_visitor_id(
             current_app.config["COOKIECONSENT_SECRET_KEYS"], site_key, visitor_id
         )
     except InvalidVisitorId:
-        abort(400, description="This receipt link is not valid.")
+        return _receipt_error(400, "receipt_invalid", language, site)
     events = visitor_events(site.id, raw_id)
     wanted = request.args.get("event")
     chosen = [e for e in events if wanted is None or str(e.sequence) == wanted]
     if not chosen:
-        abort(404, description="No such choice was recorded.")
+        return _receipt_error(404, "receipt_not_found", language, site)
     event = chosen[-1]
-    language = (request.args.get("lang") or site.default_language).split("-")[0].lower()
-    if language not in SUPPORTED_LANGUAGES:
-        language = site.default_language
     receipt = build_receipt(site, event, visitor_id, language, decision_end(site, event))
-    texts = {**BANNER_TEXTS["en"], **BANNER_TEXTS[language], **site.texts.get(language, {})}
-    return render_template("receipt.html", receipt=receipt, texts=texts, site=site, lang=language)
+    return render_template(
+        "receipt.html",
+        receipt=receipt,
+        texts=_receipt_texts(language, site),
+        site=site,
+        lang=language,
+        # A policy URL stored before the check (javascript:…) is never a link.
+        policy_url=safe_http_url(site.policy_url),
+    )
+
+
+def _receipt_language(site: Site | None) -> str:
+    """``?lang=`` if built in, else the site's default, else the browser's, else English."""
+    wanted = (request.args.get("lang") or "").split("-")[0].lower()
+    if wanted in SUPPORTED_LANGUAGES:
+        return wanted
+    if site is not None and site.default_language in SUPPORTED_LANGUAGES:
+        return site.default_language
+    return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or "en"
+
+
+def _receipt_texts(language: str, site: Site | None) -> dict[str, str]:
+    overrides = site.texts.get(language, {}) if site is not None else {}
+    return {**BANNER_TEXTS["en"], **BANNER_TEXTS[language], **overrides}
+
+
+def _receipt_error(status: int, text_key: str, language: str, site: Site | None) -> tuple[str, int]:
+    page = render_template(
+        "receipt.html",
+        error=text_key,
+        texts=_receipt_texts(language, site),
+        site=site,
+        lang=language,
+    )
+    return page, status

@@ -94,6 +94,9 @@ RECEIPT_TEXT_KEYS = (
     "receipt_expires",
     "receipt_withdrawal",
     "receipt_print",
+    # The printable receipt's error pages: a link that is not valid, a choice not recorded.
+    "receipt_invalid",
+    "receipt_not_found",
 )
 
 BANNER_TEXTS: dict[str, dict[str, str]] = {
@@ -162,6 +165,14 @@ BANNER_TEXTS: dict[str, dict[str, str]] = {
             "lại vẫn hợp pháp. Bạn có thể đồng ý lại bất cứ lúc nào."
         ),
         "receipt_print": "In biên nhận",
+        "receipt_invalid": (
+            "Liên kết biên nhận này không hợp lệ. Hãy mở lại biên nhận từ mục Cài đặt cookie trên "
+            "trang web."
+        ),
+        "receipt_not_found": (
+            "Không có lựa chọn đã ghi nhận nào khớp với liên kết biên nhận này. Hãy mở lại biên "
+            "nhận từ mục Cài đặt cookie trên trang web."
+        ),
     },
     "en": {
         "title": "We respect your privacy",
@@ -227,6 +238,14 @@ BANNER_TEXTS: dict[str, dict[str, str]] = {
             "remains lawful. You can consent again at any time."
         ),
         "receipt_print": "Print receipt",
+        "receipt_invalid": (
+            "This receipt link is not valid. Open your receipt again from Cookie settings on the "
+            "website."
+        ),
+        "receipt_not_found": (
+            "No recorded choice matches this receipt link. Open your receipt again from Cookie "
+            "settings on the website."
+        ),
     },
 }
 

@@ -79,6 +79,14 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "à nouveau votre consentement à tout moment."
         ),
         "receipt_print": "Imprimer le reçu",
+        "receipt_invalid": (
+            "Ce lien vers le reçu n'est pas valide. Ouvrez à nouveau votre reçu depuis les "
+            "Paramètres des cookies du site."
+        ),
+        "receipt_not_found": (
+            "Aucun choix enregistré ne correspond à ce lien. Ouvrez à nouveau votre reçu depuis "
+            "les Paramètres des cookies du site."
+        ),
     },
     "de": {
         "title": "Wir respektieren Ihre Privatsphäre",
@@ -152,6 +160,14 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "jederzeit erneut einwilligen."
         ),
         "receipt_print": "Nachweis drucken",
+        "receipt_invalid": (
+            "Dieser Link zum Nachweis ist ungültig. Öffnen Sie den Nachweis erneut über die "
+            "Cookie-Einstellungen der Website."
+        ),
+        "receipt_not_found": (
+            "Zu diesem Link gibt es keine gespeicherte Auswahl. Öffnen Sie den Nachweis erneut "
+            "über die Cookie-Einstellungen der Website."
+        ),
     },
     "es": {
         "title": "Respetamos su privacidad",
@@ -225,6 +241,14 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "consentimiento en cualquier momento."
         ),
         "receipt_print": "Imprimir justificante",
+        "receipt_invalid": (
+            "Este enlace al justificante no es válido. Vuelva a abrir el justificante desde la "
+            "Configuración de cookies del sitio web."
+        ),
+        "receipt_not_found": (
+            "Ninguna elección registrada corresponde a este enlace. Vuelva a abrir el justificante "
+            "desde la Configuración de cookies del sitio web."
+        ),
     },
     "pt": {
         "title": "Respeitamos a sua privacidade",
@@ -295,6 +319,14 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "consentimento a qualquer momento."
         ),
         "receipt_print": "Imprimir comprovativo",
+        "receipt_invalid": (
+            "Este link do comprovativo não é válido. Abra novamente o comprovativo a partir das "
+            "Definições de cookies do site."
+        ),
+        "receipt_not_found": (
+            "Nenhuma escolha registada corresponde a este link. Abra novamente o comprovativo a "
+            "partir das Definições de cookies do site."
+        ),
     },
     "it": {
         "title": "Rispettiamo la sua privacy",
@@ -371,6 +403,14 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "consenso in qualsiasi momento."
         ),
         "receipt_print": "Stampa la ricevuta",
+        "receipt_invalid": (
+            "Questo link alla ricevuta non è valido. Apri di nuovo la ricevuta dalle Impostazioni "
+            "cookie del sito."
+        ),
+        "receipt_not_found": (
+            "Nessuna scelta registrata corrisponde a questo link. Apri di nuovo la ricevuta dalle "
+            "Impostazioni cookie del sito."
+        ),
     },
     "nl": {
         "title": "Wij respecteren uw privacy",
@@ -439,6 +479,14 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "vóór de intrekking blijft rechtmatig. U kunt op elk moment opnieuw toestemming geven."
         ),
         "receipt_print": "Bewijs afdrukken",
+        "receipt_invalid": (
+            "Deze link naar het bewijs is ongeldig. Open het bewijs opnieuw via de "
+            "Cookie-instellingen van de website."
+        ),
+        "receipt_not_found": (
+            "Bij deze link hoort geen vastgelegde keuze. Open het bewijs opnieuw via de "
+            "Cookie-instellingen van de website."
+        ),
     },
     "ja": {
         "title": "お客様のプライバシーを尊重します",
@@ -507,6 +555,13 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "撤回前に行われた処理は引き続き適法です。いつでも再度同意することができます。"
         ),
         "receipt_print": "控えを印刷",
+        "receipt_invalid": (
+            "この控えのリンクは無効です。ウェブサイトのCookie設定から控えを開き直してください。"
+        ),
+        "receipt_not_found": (
+            "このリンクに該当する記録済みの選択はありません。"
+            "ウェブサイトのCookie設定から控えを開き直してください。"
+        ),
     },
     "ko": {
         "title": "귀하의 개인정보를 존중합니다",
@@ -571,6 +626,13 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "적법합니다. 언제든지 다시 동의할 수 있습니다."
         ),
         "receipt_print": "확인서 인쇄",
+        "receipt_invalid": (
+            "이 확인서 링크는 유효하지 않습니다. 웹사이트의 쿠키 설정에서 확인서를 다시 여세요."
+        ),
+        "receipt_not_found": (
+            "이 링크에 해당하는 기록된 선택이 없습니다. 웹사이트의 쿠키 설정에서 확인서를 다시 "
+            "여세요."
+        ),
     },
     "zh": {
         "title": "我们尊重您的隐私",
@@ -631,6 +693,8 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "您可以随时重新同意。"
         ),
         "receipt_print": "打印凭证",
+        "receipt_invalid": "此凭证链接无效。请从网站的Cookie设置中重新打开凭证。",
+        "receipt_not_found": "没有与此链接对应的已记录选择。请从网站的Cookie设置中重新打开凭证。",
     },
     "th": {
         "title": "เราเคารพความเป็นส่วนตัวของคุณ",
@@ -692,6 +756,10 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "การประมวลผลที่เกิดขึ้นก่อนการถอนความยินยอมยังคงชอบด้วยกฎหมาย คุณสามารถให้ความยินยอมอีกครั้งได้ทุกเมื่อ"
         ),
         "receipt_print": "พิมพ์ใบยืนยัน",
+        "receipt_invalid": ("ลิงก์ใบยืนยันนี้ไม่ถูกต้อง โปรดเปิดใบยืนยันอีกครั้งจากการตั้งค่าคุกกี้ของเว็บไซต์"),
+        "receipt_not_found": (
+            "ไม่มีตัวเลือกที่บันทึกไว้ซึ่งตรงกับลิงก์นี้ โปรดเปิดใบยืนยันอีกครั้งจากการตั้งค่าคุกกี้ของเว็บไซต์"
+        ),
     },
     "id": {
         "title": "Kami menghormati privasi Anda",
@@ -763,6 +831,14 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "sebelum penarikan tetap sah. Anda dapat memberikan persetujuan kembali kapan saja."
         ),
         "receipt_print": "Cetak bukti",
+        "receipt_invalid": (
+            "Tautan bukti ini tidak valid. Buka kembali bukti Anda dari Pengaturan cookie di situs "
+            "web."
+        ),
+        "receipt_not_found": (
+            "Tidak ada pilihan tercatat yang cocok dengan tautan ini. Buka kembali bukti Anda dari "
+            "Pengaturan cookie di situs web."
+        ),
     },
 }
 
