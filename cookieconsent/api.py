@@ -301,7 +301,7 @@ def export_consents(site_key: str, visitor_id: str) -> Response:
 def erase_consents(site_key: str, visitor_id: str) -> dict[str, Any]:
     """Erase: personal fields removed, events unlinked from the ID, the anonymous tally kept."""
     raw_id = _visitor(visitor_id)
-    erased = erase_visitor(editable_site(), raw_id)
+    erased = erase_visitor(editable_site(), raw_id, visitor_id)
     return {"visitor_id": visitor_id, "erased_events": erased}
 
 

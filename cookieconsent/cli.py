@@ -28,7 +28,7 @@ from .embed import DEMO_SITE_KEY
 from .errors import flatten_errors
 from .extensions import db
 from .inputs import JSONBodyError, load_json_body
-from .models import Site, WebhookDelivery
+from .models import Site, WebhookDelivery, iso_utc
 from .schemas import SiteConfigSchema
 from .services.chain import legacy_events, verify_chain
 from .services.network import normalize_domain
@@ -44,7 +44,13 @@ from .services.sites import (
     widget_config,
 )
 from .services.validation import http_url_error
-from .services.webhooks import WebhookError, add_endpoint, deliver_due, remove_endpoint
+from .services.webhooks import (
+    WebhookError,
+    add_endpoint,
+    deliver_due,
+    remove_endpoint,
+    rotate_secret,
+)
 from .texts import DEFAULT_CATEGORIES, SUPPORTED_LANGUAGES
 
 # The largest row ID PostgreSQL's integer column holds.
@@ -270,6 +276,26 @@ def remove_webhook_command(site_key: str, webhook_id: int) -> None:
     if not 0 < webhook_id <= MAX_ROW_ID or not remove_endpoint(site, webhook_id):
         raise click.ClickException(f"site {site_key!r} has no webhook {webhook_id}")
     click.echo(f"removed webhook {webhook_id}")
+
+
+@webhooks_cli.command("rotate")
+@click.argument("site_key")
+@click.argument("webhook_id", type=int)
+def rotate_webhook_command(site_key: str, webhook_id: int) -> None:
+    """Give a webhook a new secret, printed once as JSON; the old one also signs for 24 h."""
+    endpoint = rotate_secret(_find_site(site_key), webhook_id)
+    if endpoint is None:
+        raise click.ClickException(f"site {site_key!r} has no webhook {webhook_id}")
+    click.echo(
+        json.dumps(
+            {
+                "id": endpoint.id,
+                "url": endpoint.url,
+                "secret": endpoint.secret,
+                "previous_secret_expires_at": iso_utc(endpoint.previous_secret_expires_at),
+            }
+        )
+    )
 
 
 @webhooks_cli.command("run")

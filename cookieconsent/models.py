@@ -236,7 +236,10 @@ class WebhookEndpoint(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
     url: Mapped[str] = mapped_column(String(2048))
+    # Standard Webhooks form, ``whsec_`` and base64; the previous one still signs until it expires.
     secret: Mapped[str] = mapped_column(String(128))
+    previous_secret: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -251,7 +254,10 @@ class WebhookDelivery(db.Model):  # type: ignore[name-defined,misc]
     endpoint_id: Mapped[int] = mapped_column(
         ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
     )
-    event_id: Mapped[int] = mapped_column(EventKey, ForeignKey("consent_events.id"))
+    # The recorded event announced; none for an erasure, which unlinks the visitor's events.
+    event_id: Mapped[int | None] = mapped_column(
+        EventKey, ForeignKey("consent_events.id"), nullable=True
+    )
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -409,19 +409,35 @@ class WebhookCreateSchema(Schema):
     url = HttpUrl(required=True)
 
 
+class WebhookRotateSchema(Schema):
+    """Nothing to choose: send an empty JSON object."""
+
+
 class WebhookSchema(Schema):
-    """A registered webhook; the secret is shown only when it is created."""
+    """A registered webhook; the secret is shown only when it is created or rotated."""
 
     id = fields.Integer()
     url = fields.String()
     active = fields.Boolean()
     created_at = UTCTimestamp()
+    previous_secret_expires_at = UTCTimestamp(
+        allow_none=True,
+        metadata={
+            "description": "Until when the secret replaced by the last rotation also signs "
+            "(it may be past); null if the secret was never rotated."
+        },
+    )
 
 
 class WebhookCreatedSchema(WebhookSchema):
-    """A webhook just registered, with its signing secret."""
+    """A webhook just registered or rotated, with its signing secret."""
 
-    secret = fields.String(metadata={"description": "Shown once: verify signatures with it."})
+    secret = fields.String(
+        metadata={
+            "description": "Shown once: verify the Standard Webhooks signatures with it "
+            "(whsec_ and base64)."
+        }
+    )
 
 
 class PolicyVersionCreateSchema(Schema):

@@ -32,12 +32,13 @@ from .schemas import (
     SiteConfigSchema,
     WebhookCreatedSchema,
     WebhookCreateSchema,
+    WebhookRotateSchema,
     WebhookSchema,
 )
 from .services.consent import Decision, lookup_many
 from .services.policy import PolicyVersionError, publish_policy_version
 from .services.site_config import SiteConfigError, apply_site_config, export_site_config
-from .services.webhooks import WebhookError, add_endpoint, remove_endpoint
+from .services.webhooks import WebhookError, add_endpoint, remove_endpoint, rotate_secret
 
 blp = ApiBlueprint(
     "site_api",
@@ -111,6 +112,18 @@ def delete_webhook(site_key: str, webhook_id: int) -> None:
     """Stop sending to a webhook; its pending deliveries are dropped."""
     if not remove_endpoint(editable_site(), webhook_id):
         fail(404, "No such webhook.", errors={"webhook_id": ["Unknown webhook for this site."]})
+
+
+@blp.route("/sites/<site_key>/webhooks/<int:webhook_id>/rotate", methods=["POST"])
+@blp.arguments(WebhookRotateSchema)
+@blp.response(200, WebhookCreatedSchema)
+@blp.alt_response(404, description="No such webhook for this site")
+def rotate_webhook(payload: dict[str, Any], site_key: str, webhook_id: int) -> WebhookEndpoint:
+    """A new signing secret, shown this once; for 24 h the old one signs deliveries too."""
+    endpoint = rotate_secret(editable_site(), webhook_id)
+    if endpoint is None:
+        fail(404, "No such webhook.", errors={"webhook_id": ["Unknown webhook for this site."]})
+    return endpoint
 
 
 @blp.route("/sites/<site_key>/policy-versions")

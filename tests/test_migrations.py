@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,9 +16,11 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
+from standardwebhooks import Webhook
 
 from cookieconsent import create_app
 from cookieconsent.extensions import db
+from cookieconsent.services.webhooks import new_secret
 
 from .conftest import IN_CI, POSTGRES_ADMIN_URL, _config, _postgres_available
 
@@ -145,6 +151,89 @@ def test_0004_rolls_back_with_its_data(empty_database: str) -> None:
                 db.session.execute(sa.text("SELECT script_timeout_ms FROM sites")).scalar_one()
                 == 10000
             )
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_0005_keeps_webhook_signing_keys_and_rolls_back(empty_database: str) -> None:
+    legacy = "Qx3_legacy-secret-from-token_urlsafe-0123456"
+    app = create_app(_config(empty_database))
+    with app.app_context():
+        try:
+            upgrade(revision="0004")
+            now = {"now": "2026-01-01 00:00:00+00:00"}
+            site_id = db.session.execute(
+                sa.text(
+                    "INSERT INTO sites (site_key, name, domains, api_token_hash, default_language,"
+                    " policy_version, consent_lifetime_days, texts, ads_data_redaction,"
+                    " url_passthrough, languages, jurisdiction_rules, refusal_lifetime_days,"
+                    " retention_days, created_at, updated_at) VALUES ('site0005', 'S', '[]',"
+                    " 'h', 'vi', '1.0', 182, '{}', false, false, '[]', '{}', 182, 365, :now,"
+                    " :now) RETURNING id"
+                ),
+                now,
+            ).scalar_one()
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO webhook_endpoints (site_id, url, secret, active, created_at)"
+                    " VALUES (:site, 'https://hooks.example/', :secret, true, :now)"
+                ),
+                {"site": site_id, "secret": legacy, **now},
+            )
+            db.session.commit()
+
+            upgrade()
+            converted, previous, expires = db.session.execute(
+                sa.text(
+                    "SELECT secret, previous_secret, previous_secret_expires_at"
+                    " FROM webhook_endpoints"
+                )
+            ).one()
+            assert converted == "whsec_" + base64.b64encode(legacy.encode()).decode()
+            assert (previous, expires) == (None, None)
+            # The same key signs: a receiver converts the secret it holds and changes nothing else.
+            sent_at = datetime(2026, 12, 1, tzinfo=UTC)
+            signature = Webhook(converted).sign("42", sent_at, "{}")
+            message = f"42.{int(sent_at.timestamp())}.{{}}".encode()
+            digest = hmac.new(legacy.encode(), message, hashlib.sha256).digest()
+            assert signature == "v1," + base64.b64encode(digest).decode()
+
+            # An erasure's delivery names no event; one made after the upgrade keeps its form.
+            fresh = new_secret()
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO webhook_endpoints (site_id, url, secret, active, created_at)"
+                    " VALUES (:site, 'https://hooks.example/2', :secret, true, :now)"
+                ),
+                {"site": site_id, "secret": fresh, **now},
+            )
+            endpoint_id = db.session.execute(
+                sa.text("SELECT min(id) FROM webhook_endpoints")
+            ).scalar_one()
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO webhook_deliveries (endpoint_id, event_id, payload, status,"
+                    " attempts, next_attempt_at, created_at) VALUES (:endpoint, NULL, '{}',"
+                    " 'pending', 0, :now, :now)"
+                ),
+                {"endpoint": endpoint_id, **now},
+            )
+            db.session.commit()
+
+            downgrade(revision="0004")
+            secrets = db.session.execute(
+                sa.text("SELECT secret FROM webhook_endpoints ORDER BY id")
+            ).scalars()
+            assert list(secrets) == [legacy, fresh]
+            assert (
+                db.session.execute(sa.text("SELECT count(*) FROM webhook_deliveries")).scalar_one()
+                == 0
+            )
+            columns = {c["name"] for c in sa.inspect(db.engine).get_columns("webhook_endpoints")}
+            assert "previous_secret" not in columns
+            db.session.rollback()
+            upgrade()
         finally:
             db.session.remove()
             db.engine.dispose()

@@ -218,17 +218,31 @@ def test_erase_keeps_an_anonymous_tally(
     # The visitor's events stay together under one new, meaningless token.
     assert len({events[event_id].visitor_id for event_id in mine}) == 1
     assert db.session.get(ConsentState, (site.id, raw_id)) is None
-    assert (
-        db.session.execute(
-            sa.select(sa.func.count()).where(WebhookDelivery.event_id.in_(mine))
-        ).scalar_one()
-        == 0
-    )
+    # The webhook deliveries still due go out (they carry no field erasure removes), and the
+    # erasure is announced after them.
+    due = db.session.execute(
+        sa.select(WebhookDelivery).where(WebhookDelivery.event_id.in_(mine))
+    ).scalars()
+    assert [(row.status, row.payload["visitor_id"]) for row in due] == [
+        ("pending", visitor_id),
+        ("pending", visitor_id),
+    ]
+    [announced] = db.session.execute(
+        sa.select(WebhookDelivery).where(WebhookDelivery.event_id.is_(None))
+    ).scalars()
+    assert announced.payload == {
+        "type": "consent.erased",
+        "site_key": site_key,
+        "visitor_id": visitor_id,
+        "erased_events": 2,
+        "occurred_at": announced.payload["occurred_at"],
+    }
+    assert announced.status == "pending"
     # Nobody else's data moved.
     [other] = [event for event in events.values() if event.visitor_id == bystander_raw]
     assert other.user_agent == BROWSER and other.erased_at is None
     assert db.session.get(ConsentState, (site.id, bystander_raw)) is not None
-    assert table_counts()["webhook_deliveries"] == counts["webhook_deliveries"] - 2
+    assert table_counts()["webhook_deliveries"] == counts["webhook_deliveries"] + 1
     assert table_counts()["consent_states"] == counts["consent_states"] - 1
 
     lookup = client.get(api(site, f"/consents/{visitor_id}")).get_json()

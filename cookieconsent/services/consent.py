@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ConsentEvent, ConsentState, WebhookDelivery, WebhookEndpoint, utcnow
+from ..models import ConsentEvent, ConsentState, utcnow
 from .cache import state_cache
 from .chain import reserve_position, seal
 from .idempotency import IdempotentWrite, remember
@@ -20,7 +20,7 @@ from .signing import InvalidVisitorId, mint_visitor_id, sign_visitor_id, verify_
 from .sites import SiteProfile
 from .snapshots import ensure_snapshot, find_snapshot
 from .validation import policy_version_error, policy_version_order
-from .webhooks import event_payload
+from .webhooks import active_endpoint_ids, enqueue, event_payload
 
 ACTIONS = ("accept_all", "reject_all", "save", "withdraw", "opt_out")
 SOURCES = ("banner", "api", "gpc")
@@ -370,22 +370,12 @@ def record_consent(
     # The outbox row commits with the event, so no decision is ever lost to a crash.
     if site.webhook_endpoint_ids:
         # The profile may come from another worker's cache, older than an endpoint's removal.
-        endpoint_ids = (
-            db.session.execute(
-                select(WebhookEndpoint.id)
-                .where(WebhookEndpoint.id.in_(site.webhook_endpoint_ids), WebhookEndpoint.active)
-                .order_by(WebhookEndpoint.id)
-            )
-            .scalars()
-            .all()
+        enqueue(
+            active_endpoint_ids(site.id, among=site.webhook_endpoint_ids),
+            event_payload(site.site_key, signed_id, event),
+            due=now,
+            event_id=event.id,
         )
-        payload = event_payload(site.site_key, signed_id, event)
-        for endpoint_id in endpoint_ids:
-            db.session.add(
-                WebhookDelivery(
-                    endpoint_id=endpoint_id, event_id=event.id, payload=payload, next_attempt_at=now
-                )
-            )
     decision = _decision_from_state(site, signed_id, state, now)
     if idempotency is not None:
         remember(site.id, idempotency, decision, now=now)

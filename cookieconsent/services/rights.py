@@ -19,13 +19,13 @@ from ..models import (
     ConsentEvent,
     ConsentState,
     Site,
-    WebhookDelivery,
     iso_utc,
     utcnow,
 )
 from ..texts import BANNER_TEXTS, CATEGORY_TEXTS
 from .cache import state_cache
 from .chain import ERASED_PREFIX
+from .webhooks import queue_erasure
 
 RECEIPT_SALT = "cookieconsent.receipt"
 RECEIPT_SCHEMA = "ISO/IEC TS 27560:2023 consent record information structure (subset)"
@@ -89,16 +89,18 @@ def export_visitor(site: Site, raw_id: str, signed_id: str) -> dict[str, Any]:
     }
 
 
-def erase_visitor(site: Site, raw_id: str) -> int:
+def erase_visitor(site: Site, raw_id: str, signed_id: str) -> int:
     """Remove the personal fields of the visitor's events and unlink them; return how many.
 
     Each event keeps its action, categories and time, so the anonymous tally stays, and its
-    MAC, so the chain still verifies: personal fields enter the MAC through a digest.
+    MAC, so the chain still verifies: personal fields enter the MAC through a digest. The
+    site's webhooks hear of it (``consent.erased``) after the visitor's deliveries still due.
     """
     events = visitor_events(site.id, raw_id)
     if not events:
         return 0
     ids = [event.id for event in events]
+    now = utcnow()
     # A fresh random token keeps the erased events of one visitor together, and no more.
     anonymous = ERASED_PREFIX + secrets.token_urlsafe(12)
     db.session.execute(
@@ -106,11 +108,11 @@ def erase_visitor(site: Site, raw_id: str) -> int:
             ConsentState.site_id == site.id, ConsentState.visitor_id == raw_id
         )
     )
-    db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(ids)))
+    queue_erasure(site, signed_id, ids, now)
     db.session.execute(
         update(ConsentEvent)
         .where(ConsentEvent.id.in_(ids))
-        .values(visitor_id=anonymous, url=None, user_agent=None, ip_prefix=None, erased_at=utcnow())
+        .values(visitor_id=anonymous, url=None, user_agent=None, ip_prefix=None, erased_at=now)
     )
     db.session.commit()
     cache = state_cache()
