@@ -16,9 +16,9 @@ import os
 # Behind the reverse proxy on the same host; set COOKIECONSENT_BIND=0.0.0.0:8000 in a container.
 bind = os.environ.get("COOKIECONSENT_BIND", "127.0.0.1:8000")
 
-# Measured: gthread, 2 workers per core with 4 threads each (see docs/deployment.md).
+# Measured: gthread, one worker per core with 4 threads each (see docs/deployment.md).
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1))
+workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 
 # A request that takes longer than this is stuck (every endpoint answers in milliseconds); the
