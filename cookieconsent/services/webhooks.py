@@ -141,7 +141,8 @@ def queue_erasure(
         select(WebhookDelivery)
         .where(WebhookDelivery.event_id.in_(list(event_ids)))
         .order_by(WebhookDelivery.id)
-        # A worker holds the row while it sends: wait for its outcome before reading it.
+        # A worker records an outcome under this row's lock: wait for it, so that a delivery
+        # made meanwhile is seen as made (and stripped) rather than as still due.
         .with_for_update()
     ).scalars()
     due: dict[int, datetime] = {}
