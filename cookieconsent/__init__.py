@@ -55,13 +55,28 @@ def create_app(config: dict[str, Any] | None = None, *, default_env: str | None 
         app.config["COOKIECONSENT_SITE_CACHE_SECONDS"]
     )
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+
+    @app.after_request
+    def retry_after_only_when_refused(response: Response) -> Response:
+        # Registered before Flask-Limiter's hook so that it runs after it: the limiter adds
+        # Retry-After to every limited answer, but it means "send again later" only on a 429
+        # or a 503 (RFC 9110, 10.2.3); on a 201 it would tell clients to back off for nothing.
+        if response.status_code not in (429, 503):
+            response.headers.pop("Retry-After", None)
+        return response
+
     limiter.init_app(app)
 
+    from . import admin, auth
     from .api_base import init_api
     from .embed import bp as embed_blueprint
 
+    auth.init_app(app)
     init_api(app)
     app.register_blueprint(embed_blueprint)
+    admin.init_app(app)
+    # The JSON APIs authenticate with an Origin check or a bearer token, never a cookie.
+    auth.exempt_from_csrf(*(bp for name, bp in app.blueprints.items() if name != "admin"))
     errors.init_app(app)
     cli.init_app(app)
     geo.init_app(app)
@@ -81,4 +96,6 @@ def create_app(config: dict[str, Any] | None = None, *, default_env: str | None 
 
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
+    for warning in app.config.get("COOKIECONSENT_CONFIG_WARNINGS", ()):
+        logging.getLogger(__name__).warning("%s", warning)
     return app

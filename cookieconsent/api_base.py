@@ -189,9 +189,12 @@ def add_cors_and_caching(response: Response) -> Response:
                 f"Content-Type, Authorization, {IDEMPOTENCY_HEADER}"
             )
             response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
-    if request.endpoint == "api.get_region":
-        # Private to the visitor's address; an hour spares repeat lookups on every page.
+    if request.endpoint == "api.get_region" and response.status_code == 200:
+        # Private to the visitor's address; an hour spares repeat lookups on every page. An
+        # error (a 503 during an outage, a 404) is never kept: the next page asks again.
         response.headers["Cache-Control"] = "private, max-age=3600"
+    elif request.endpoint == "api.get_region":
+        response.headers["Cache-Control"] = "no-store"
     elif request.method == "GET" and response.status_code == 200:
         response.headers["Cache-Control"] = "private, no-cache"
         response.add_etag()
@@ -251,4 +254,7 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(public_blueprint)
     api.register_blueprint(site_blueprint)
     api.register_blueprint(meta_blueprint)
+    from .admin_api import blp as admin_blueprint
+
+    api.register_blueprint(admin_blueprint)
     return api

@@ -18,10 +18,15 @@ from .errors import PROBLEM_MIMETYPE
 from .schemas import HttpUrl
 
 TOKEN_BLUEPRINT = "site_api"
+# The console's API, opened by personal tokens (cookieconsent.admin_api).
+ADMIN_BLUEPRINT = "admin_api"
 WRITE_METHODS = frozenset({"post", "patch", "put", "delete"})
 BODY_METHODS = frozenset({"post", "patch", "put"})
 # GET endpoints whose 200 is private and short-lived instead of conditional.
 UNCONDITIONAL = frozenset({"api.get_region", "meta.healthz"})
+# Operations under a per-client rate limit (Flask-Limiter), by endpoint and method: the consent
+# write, limited by COOKIECONSENT_RATELIMIT_WRITES.
+RATE_LIMITED = frozenset({("api.Consents", "post")})
 
 IF_NONE_MATCH = {
     "in": "header",
@@ -98,11 +103,24 @@ class ProblemDocPlugin(BasePlugin):
             responses["401"]["headers"] = {
                 "WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}
             }
+        if endpoint.startswith(f"{ADMIN_BLUEPRINT}."):
+            # The console's API: a user's personal token, and that user's role on the site.
+            operation["security"] = [{"bearerAuth": []}]
+            _add(responses, 401, "Missing, wrong or revoked personal token")
+            responses["401"]["headers"] = {
+                "WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}
+            }
+            if "{site_key}" in path:
+                _add(responses, 403, "The user's role on the site does not allow this")
         if "{" in path:
             _add(responses, 400, "A path or query parameter holds a NUL character")
         if "{site_key}" in path:
             _add(responses, 404, "Unknown site")
-        if method in WRITE_METHODS and "{site_key}" in path:
+        if (
+            method in WRITE_METHODS
+            and "{site_key}" in path
+            and not endpoint.startswith(f"{ADMIN_BLUEPRINT}.")
+        ):
             _add(responses, 403, "The Origin header is not one of the site's domains")
         if method in BODY_METHODS and "requestBody" in operation:
             _add(
@@ -114,6 +132,14 @@ class ProblemDocPlugin(BasePlugin):
             _add(responses, 413, "The body is too large")
             _add(responses, 415, "The body is not sent as application/json")
             _add(responses, 422, "A field is invalid; errors names each")
+        if (endpoint, method) in RATE_LIMITED:
+            _add(responses, 429, "Too many requests from this client; wait as Retry-After says")
+            responses["429"]["headers"] = {
+                "Retry-After": {
+                    "schema": {"type": "integer", "minimum": 0},
+                    "description": "Seconds until the client's limit lets a request through",
+                }
+            }
         if endpoint != "meta.healthz":
             _add(responses, 503, "The database is unavailable; send the request again later")
             responses["503"]["headers"] = {

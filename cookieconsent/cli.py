@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import signal
+import sys
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -25,11 +26,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .config import MISSING_KEYS
 from .embed import DEMO_SITE_KEY
-from .errors import flatten_errors
+from .errors import database_unavailable, flatten_errors
 from .extensions import db
 from .inputs import JSONBodyError, load_json_body
-from .models import Site, WebhookDelivery, iso_utc
+from .models import Site, User, WebhookDelivery, iso_utc
 from .schemas import SiteConfigSchema
+from .services.accounts import create_user, find_user, issue_token, set_role
 from .services.chain import legacy_events, verify_chain
 from .services.network import normalize_domain
 from .services.policy import PolicyVersionError, publish_policy_version
@@ -43,7 +45,7 @@ from .services.sites import (
     set_texts,
     widget_config,
 )
-from .services.validation import http_url_error
+from .services.validation import InvalidInput, http_url_error
 from .services.webhooks import (
     WebhookError,
     add_endpoint,
@@ -55,6 +57,13 @@ from .texts import DEFAULT_CATEGORIES, SUPPORTED_LANGUAGES
 
 # The largest row ID PostgreSQL's integer column holds.
 MAX_ROW_ID = 2**31 - 1
+# Bounds of the numeric options: beyond them a value is a mistake (and some would overflow the
+# database's integers or the clock's timeouts).
+MAX_PURGE_BATCH = 100_000
+MAX_DELIVERY_BATCH = 1000
+MAX_POLL_SECONDS = 3600
+# `consents verify`: no break found, but events sealed with a key not configured went unchecked.
+VERIFY_INCOMPLETE = 3
 
 sites_cli = AppGroup("sites", help="Register and list the sites that embed the banner.")
 
@@ -88,6 +97,7 @@ sites_cli = AppGroup("sites", help="Register and list the sites that embed the b
     help="Language when neither the page nor the browser names a supported one: "
     f"{', '.join(SUPPORTED_LANGUAGES)}.",
 )
+@click.option("--owner", default=None, help="The console account (email) that owns the site.")
 def create_site_command(
     name: str,
     domains: tuple[str, ...],
@@ -95,8 +105,13 @@ def create_site_command(
     policy_url: str | None,
     policy_version: str,
     language: str,
+    owner: str | None,
 ) -> None:
-    """Create a site and print its site_key and api_token (shown once) as JSON."""
+    """Create a site and print its site_key and api_token (shown once) as JSON.
+
+    Without --owner no console account sees it until `sites owner KEY EMAIL` gives it one.
+    """
+    account = _account(owner) if owner else None
     try:
         site, api_token = create_site(
             name,
@@ -108,7 +123,74 @@ def create_site_command(
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(json.dumps(_site_summary(site) | {"api_token": api_token}, ensure_ascii=False))
+    summary = _site_summary(site)
+    if account is not None:
+        set_role(account, site, "owner")
+        db.session.commit()
+        summary["owner"] = account.email
+    click.echo(json.dumps(summary | {"api_token": api_token}, ensure_ascii=False))
+
+
+@sites_cli.command("owner")
+@click.argument("site_key")
+@click.argument("email")
+def owner_site_command(site_key: str, email: str) -> None:
+    """Make the console account EMAIL an owner of the site (it keeps its other owners)."""
+    site = _find_site(site_key)
+    account = _account(email)
+    set_role(account, site, "owner")
+    db.session.commit()
+    click.echo(json.dumps({"site_key": site.site_key, "owner": account.email, "role": "owner"}))
+
+
+def _account(email: str) -> User:
+    account = find_user(email)
+    if account is None:
+        raise click.ClickException(
+            f"no console account {email.strip()!r}: create it with `users create --email`"
+        )
+    return account
+
+
+users_cli = AppGroup("users", help="Console accounts of the sites' owners, editors and viewers.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True, help="The account's email, used to sign in.")
+@click.option(
+    "--language", default=None, type=click.Choice(["vi", "en"]), help="The console's language."
+)
+def create_user_command(email: str, language: str | None) -> None:
+    """Create a console account and print it as JSON.
+
+    The password is read from standard input when it is not a terminal (one line), and
+    prompted for (twice) otherwise. At least 12 characters.
+    """
+    stdin = sys.stdin
+    if stdin.isatty():
+        password = str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    else:
+        password = stdin.readline().rstrip("\r\n")
+    try:
+        user = create_user(email, password, language=language)
+    except InvalidInput as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        json.dumps({"id": user.id, "email": user.email, "created_at": iso_utc(user.created_at)})
+    )
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for, e.g. 'deploy script'.")
+def token_user_command(email: str, name: str) -> None:
+    """Print a new personal API token for EMAIL as JSON; it is shown this once."""
+    account = _account(email)
+    try:
+        row, token = issue_token(account, name)
+    except InvalidInput as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(json.dumps({"id": row.id, "name": row.name, "email": account.email, "token": token}))
 
 
 @sites_cli.command("texts")
@@ -198,7 +280,9 @@ def _find_site(site_key: str) -> Site:
 @sites_cli.command("list")
 def list_sites_command() -> None:
     """Print every site as one JSON object per line."""
-    for site in db.session.execute(select(Site).order_by(Site.id)).scalars():
+    for site in db.session.execute(
+        select(Site).where(Site.deleted_at.is_(None)).order_by(Site.id)
+    ).scalars():
         click.echo(json.dumps(_site_summary(site), ensure_ascii=False))
 
 
@@ -217,6 +301,7 @@ def _site_summary(site: Site) -> dict[str, object]:
 @click.option("--port", default=5000, show_default=True, help="Port the demo will be served on.")
 def demo_command(port: int) -> None:
     """Register the demo site (once) and print how to embed it."""
+    _within("--port", port, 1, 65535)
     site = db.session.execute(select(Site).where(Site.site_key == DEMO_SITE_KEY)).scalar()
     if site is None:
         site, _ = create_site(
@@ -304,10 +389,11 @@ def rotate_webhook_command(site_key: str, webhook_id: int) -> None:
 @click.option("--batch", default=50, show_default=True, help="Deliveries claimed per poll.")
 def run_webhooks_command(once: bool, interval: float, batch: int) -> None:
     """Deliver the outbox: signed POSTs, retried with backoff, safe to run in several copies."""
-    if batch < 1:
-        raise click.ClickException("--batch: At least 1.")
-    if not interval > 0:
-        raise click.ClickException("--interval: More than 0 seconds.")
+    _within("--batch", batch, 1, MAX_DELIVERY_BATCH)
+    if not 0 < interval <= MAX_POLL_SECONDS:  # NaN too
+        raise click.ClickException(
+            f"--interval: More than 0 and at most {MAX_POLL_SECONDS} seconds."
+        )
     allow_private = current_app.config["COOKIECONSENT_WEBHOOK_ALLOW_PRIVATE"]
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -377,25 +463,37 @@ consents_cli = AppGroup("consents", help="Proof, verification and retention of c
 def verify_command(site_key: str | None) -> None:
     """Check each site's event chain; exit 1 if an event was edited, deleted, inserted or moved.
 
-    A report line per site goes to stdout. Exit status 1 means a chain is broken (TAMPERED in
-    the report), or a mistake such as an unknown --site (one line on stderr, Error: …).
+    A report line per site goes to stdout: ok, TAMPERED, or UNVERIFIABLE when no break was found
+    but some events were sealed with a key not configured here (a retired one: add it back to
+    COOKIECONSENT_SECRET_KEYS to verify them). Exit status 1 means a chain is broken (TAMPERED in
+    the report), or a mistake such as an unknown --site (one line on stderr, Error: …); exit
+    status 3 means no break was found but some events could not be checked.
     """
     keys = current_app.config["COOKIECONSENT_SECRET_KEYS"]
     sites = [_find_site(site_key)] if site_key else _all_sites()
-    broken = 0
+    broken = unverifiable = 0
     for site in sites:
         report = verify_chain(site.id, keys)
         legacy = legacy_events(site.id)
-        status = "ok" if report.ok else "TAMPERED"
+        status = "ok" if report.complete else "UNVERIFIABLE" if report.ok else "TAMPERED"
         line = f"{site.site_key}: {status}, {report.checked} events checked"
         if legacy:
             line += f", {legacy} recorded before the chain existed"
         click.echo(line)
         for problem in report.problems:
             click.echo(f"  - {problem}")
+        for key_id, count in sorted(report.unverifiable.items()):
+            click.echo(
+                f"  - unverifiable: {count} events sealed with key {key_id!r}, which is not "
+                "configured (a retired key); add it back to COOKIECONSENT_SECRET_KEYS to verify "
+                "them"
+            )
         broken += not report.ok
+        unverifiable += bool(report.unverifiable)
     if broken:
         raise SystemExit(1)
+    if unverifiable:
+        raise SystemExit(VERIFY_INCOMPLETE)
 
 
 @consents_cli.command("purge")
@@ -406,8 +504,7 @@ def purge_command(site_key: str | None, batch: int) -> None:
 
     Works in batches, safe while traffic flows.
     """
-    if batch < 1:
-        raise click.ClickException("--batch: At least 1.")
+    _within("--batch", batch, 1, MAX_PURGE_BATCH)
     sites = [_find_site(site_key)] if site_key else _all_sites()
     for site in sites:
         result = purge_site(site, batch=batch)
@@ -418,8 +515,15 @@ def purge_command(site_key: str | None, batch: int) -> None:
         )
 
 
+def _within(option: str, value: int, low: int, high: int) -> None:
+    """Refuse a number outside ``low..high`` in one line, as every operator mistake is."""
+    if not low <= value <= high:
+        raise click.ClickException(f"{option}: From {low} to {high}.")
+
+
 def _all_sites() -> list[Site]:
     return list(db.session.execute(select(Site).order_by(Site.id)).scalars())
+
 
 @click.command("health")
 def health_command() -> None:
@@ -433,15 +537,52 @@ def health_command() -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(sites_cli)
+    app.cli.add_command(users_cli)
     app.cli.add_command(webhooks_cli)
     app.cli.add_command(policy_cli)
     app.cli.add_command(consents_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(health_command)
     for name, command in app.cli.commands.items():
-        # Migrations (Flask-Migrate's `db`) need neither a signing key nor a migrated schema.
-        if name != "db":
+        # Migrations (Flask-Migrate's `db`) need neither a signing key nor a migrated schema,
+        # but a database that does not answer is one line for them too.
+        if name == "db":
+            guard_database(command)
+        else:
             require_ready(command)
+
+
+def _leaves(command: click.Command) -> list[click.Command]:
+    if isinstance(command, click.Group):
+        return [leaf for sub in command.commands.values() for leaf in _leaves(sub)]
+    return [command]
+
+
+def guard_database(command: click.Command) -> None:
+    """Make ``command`` (a group: each subcommand) say in one line that the database is down.
+
+    A database that does not answer (stopped, missing, an SQLite folder that does not exist) is
+    ``Error: the database does not answer (…)`` and status 1, not a traceback.
+    """
+    for leaf in _leaves(command):
+        callback = leaf.callback
+        if callback is None or getattr(callback, "_guards_database", False):
+            continue
+        leaf.callback = _guarded(callback)
+
+
+def _guarded(callback: Any) -> Any:
+    @functools.wraps(callback)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except SQLAlchemyError as error:
+            if not database_unavailable(error):
+                raise
+            raise click.ClickException(_unanswered(error)) from None
+
+    guarded._guards_database = True  # type: ignore[attr-defined]
+    return guarded
 
 
 def require_ready(command: click.Command) -> None:
@@ -449,17 +590,18 @@ def require_ready(command: click.Command) -> None:
 
     Refused in one line, ``Error: …``, status 1, instead of a traceback: production without
     signing keys (the CLI loads the app before it knows which command runs, so the factory
-    leaves that check to here), and a database without the code's schema (``run `cookieconsent
-    db upgrade```). Guarding at registration covers commands added later too.
+    leaves that check to here), a database without the code's schema (``run `cookieconsent
+    db upgrade```), and a database that does not answer, before or while the command runs.
+    Guarding at registration covers commands added later too.
     """
-    if isinstance(command, click.Group):
-        for subcommand in command.commands.values():
-            require_ready(subcommand)
-        return
-    callback = command.callback
-    if callback is None or getattr(callback, "_checks_readiness", False):
-        return
+    for leaf in _leaves(command):
+        callback = leaf.callback
+        if callback is None or getattr(callback, "_checks_readiness", False):
+            continue
+        leaf.callback = with_appcontext(_checked(_guarded(callback)))
 
+
+def _checked(callback: Any) -> Any:
     @functools.wraps(callback)
     def checked(*args: Any, **kwargs: Any) -> Any:
         if not current_app.config["COOKIECONSENT_SECRET_KEYS"]:
@@ -470,7 +612,7 @@ def require_ready(command: click.Command) -> None:
         return callback(*args, **kwargs)
 
     checked._checks_readiness = True  # type: ignore[attr-defined]
-    command.callback = with_appcontext(checked)
+    return checked
 
 
 def _schema_problem() -> str | None:
@@ -478,5 +620,14 @@ def _schema_problem() -> str | None:
         with db.engine.connect() as connection:
             return schema_problem(connection)
     except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        return f"the database does not answer ({reason})"
+        return _unanswered(error)
+
+
+def _unanswered(error: SQLAlchemyError) -> str:
+    """One line for a database that does not answer, with the driver's first line of why."""
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    reason = lines[0] if lines else type(error).__name__
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and "unable to open" in reason:
+        reason += f": {url.database}, whose folder must exist"
+    return f"the database does not answer ({reason})"

@@ -5,18 +5,33 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from gunicorn.errors import AppImportError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 MODES = ("development", "production")
 MISSING_KEYS = (
     "COOKIECONSENT_SECRET_KEYS is required in production: "
     "set one or more comma-separated signing keys (the last one signs)"
 )
+# A signing key shorter than this can be guessed offline from one signed visitor ID.
+MIN_KEY_LENGTH = 32
+NEW_KEY_HINT = "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+# The databases the migrations and the queries are written and tested for.
+DATABASE_BACKENDS = ("postgresql", "sqlite")
 
 
-class ConfigError(RuntimeError):
-    """The environment describes a configuration the service refuses to run with."""
+class ConfigError(RuntimeError, AppImportError):  # type: ignore[misc]
+    """The environment describes a configuration the service refuses to run with.
+
+    Also gunicorn's ``AppImportError``, which gunicorn reports in one line and stops on, so that
+    ``gunicorn 'cookieconsent:create_app()'`` refuses a bad configuration without a traceback
+    from every worker.
+    """
 
 
 def parse_int(value: str | None, default: int, *, name: str, minimum: int = 0) -> int:
@@ -65,6 +80,43 @@ def development_secret_key(instance_path: Path) -> str:
     return key
 
 
+def short_keys_message(secret_keys: list[str]) -> str | None:
+    """What is wrong with keys shorter than :data:`MIN_KEY_LENGTH`, or ``None``; keys unnamed."""
+    short = [index for index, key in enumerate(secret_keys, 1) if len(key) < MIN_KEY_LENGTH]
+    if not short:
+        return None
+    which = " and ".join(str(index) for index in short)
+    keys = f"key {which} of {len(secret_keys)} is" if len(short) == 1 else f"keys {which} are"
+    return (
+        f"COOKIECONSENT_SECRET_KEYS: every key needs at least {MIN_KEY_LENGTH} characters, and "
+        f"{keys} shorter; {NEW_KEY_HINT}"
+    )
+
+
+def check_database_url(value: str) -> str:
+    """``value`` when it names a PostgreSQL or SQLite database whose driver is installed."""
+    example = "such as postgresql+psycopg://user@host/cookieconsent or sqlite:////path/file.sqlite3"
+    try:
+        url: URL = make_url(value)
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"COOKIECONSENT_DATABASE_URL is not a database URL, {example}") from None
+    backend = url.get_backend_name()
+    if backend not in DATABASE_BACKENDS:
+        raise ConfigError(
+            f"COOKIECONSENT_DATABASE_URL names {backend}: cookieconsent runs on PostgreSQL or "
+            f"SQLite, {example}"
+        )
+    try:
+        url.get_dialect().import_dbapi()
+    except Exception:  # the dialect's module, or its driver, is not there
+        raise ConfigError(
+            f"COOKIECONSENT_DATABASE_URL asks for the driver {url.get_driver_name()!r}, which "
+            "is not installed: use postgresql+psycopg://… (psycopg comes with cookieconsent) or "
+            "sqlite:///…"
+        ) from None
+    return value
+
+
 def instance_path_from(environ: Mapping[str, str] | None = None) -> str | None:
     """``COOKIECONSENT_INSTANCE_PATH`` made absolute, or ``None`` for Flask's default.
 
@@ -96,19 +148,35 @@ def load_config(
         raise ConfigError(f"COOKIECONSENT_ENV must be development or production, got {mode!r}")
     production = mode == "production"
 
+    # Said once the app logs (cookieconsent.create_app): accepted, but worth an operator's look.
+    warnings: list[str] = []
     secret_keys = parse_list(env.get("COOKIECONSENT_SECRET_KEYS"))
     if not secret_keys and production and require_keys:
         raise ConfigError(MISSING_KEYS)
     if not secret_keys and not production:
         secret_keys = [development_secret_key(instance_path)]
+    if short := short_keys_message(secret_keys):
+        if production:
+            raise ConfigError(short)
+        warnings.append(f"{short} (accepted in development only)")
 
-    database_url = env.get("COOKIECONSENT_DATABASE_URL") or (
-        f"sqlite:///{instance_path / 'cookieconsent.sqlite3'}"
-    )
+    if env.get("COOKIECONSENT_DATABASE_URL"):
+        database_url = check_database_url(env["COOKIECONSENT_DATABASE_URL"])
+    else:
+        database_url = f"sqlite:///{instance_path / 'cookieconsent.sqlite3'}"
+        if production:
+            warnings.append(
+                "COOKIECONSENT_DATABASE_URL is not set: production is using the SQLite file "
+                f"{instance_path / 'cookieconsent.sqlite3'}; set a PostgreSQL URL "
+                "(postgresql+psycopg://…) for a service with several workers or hosts"
+            )
     redis_url = env.get("COOKIECONSENT_REDIS_URL") or None
 
     return {
         "ENV_MODE": mode,
+        "COOKIECONSENT_CONFIG_WARNINGS": warnings,
+        # FLASK_DEBUG never reaches production: no debugger, no tracebacks in answers.
+        **({"DEBUG": False} if production else {}),
         # No key at all only under the command line in production: see cli.require_ready.
         "SECRET_KEY": secret_keys[-1] if secret_keys else None,
         "COOKIECONSENT_SECRET_KEYS": secret_keys,
@@ -122,6 +190,8 @@ def load_config(
         # A consent write carries a handful of fields; anything larger is abuse.
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "COOKIECONSENT_MAX_WRITE_BYTES": 8 * 1024,
+        # A whole site configuration through the console's API.
+        "COOKIECONSENT_MAX_ADMIN_BYTES": 256 * 1024,
         # 1000 signed IDs of at most 128 characters, with room for JSON punctuation.
         "COOKIECONSENT_MAX_BATCH_BYTES": 160 * 1024,
         "COOKIECONSENT_WIDGET_MAX_AGE": parse_int(
@@ -144,5 +214,13 @@ def load_config(
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/",
         "OPENAPI_JSON_PATH": "openapi.json",
+        # The console's session: a signed cookie, HttpOnly, SameSite=Lax, Secure in production,
+        # for 12 hours; CSRF tokens live as long as the session.
+        "SESSION_COOKIE_NAME": "cookieconsent_console",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "WTF_CSRF_TIME_LIMIT": None,
         "JSON_SORT_KEYS": False,
     }

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from flask import Flask, Response, json
+from flask import Flask, Response, json, request
 from flask_smorest import Api
 from flask_smorest import abort as smorest_abort
 from flask_smorest.utils import prepare_response
@@ -137,10 +137,20 @@ class ProblemApi(Api):  # type: ignore[misc]
             self.spec.components.response(status.name, response, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Response:
-        """Render an HTTP error, including webargs validation errors, as problem JSON."""
+        """Render an HTTP error, including webargs validation errors, as problem JSON.
+
+        The console (``/admin/``) answers with its own HTML page instead, even for an address it
+        does not know.
+        """
         status = error.code or 500
+        if request.path.startswith("/admin/") and status != 500:
+            from .admin import error_page
+
+            return error_page(status)
         if status == 500:
             original = getattr(error, "original_exception", None)
+            if original is not None and schema_missing(original):
+                return schema_missing_response(original)
             if original is not None and database_unavailable(original):
                 return database_unavailable_response(original)
             db.session.rollback()
@@ -175,6 +185,52 @@ def database_unavailable(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
+# SQLSTATEs of a table or column the code uses that the database does not have.
+UNDEFINED_OBJECT_STATES = frozenset({"42P01", "42703"})
+# Seconds a client should wait when the database's schema is behind the code's (a deploy whose
+# `db upgrade` has not run yet).
+SCHEMA_RETRY_AFTER = 30
+
+
+def schema_missing(error: BaseException) -> bool:
+    """Whether ``error`` says a table or column the code uses is missing: not migrated yet.
+
+    PostgreSQL answers SQLSTATE 42P01 (undefined table) or 42703 (undefined column); SQLite
+    "no such table" or "no such column".
+    """
+    original = getattr(error, "orig", None)
+    if not isinstance(error, DBAPIError) or original is None:
+        return False
+    if getattr(original, "sqlstate", None) in UNDEFINED_OBJECT_STATES:
+        return True
+    return str(original).startswith(("no such table", "no such column"))
+
+
+def schema_missing_response(error: BaseException) -> Response:
+    """503 with Retry-After for a database not migrated to the code's schema.
+
+    Visitors and clients get the same answer as during an outage (nothing was recorded; send
+    again later); the log says once per request what the operator must do.
+    """
+    from .services.schema import UPGRADE_HINT
+
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.remove()
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+    log.error(
+        "the database's schema is behind the code's (%s): %s",
+        reason[0] if reason else type(error).__name__,
+        UPGRADE_HINT,
+    )
+    return problem_response(
+        503,
+        "The service is being upgraded; send the request again in a minute.",
+        headers={"Retry-After": str(SCHEMA_RETRY_AFTER)},
+    )
+
+
 def database_unavailable_response(error: BaseException) -> Response:
     """503 with Retry-After: the request may be sent again as it is.
 
@@ -204,6 +260,8 @@ def init_app(app: Flask) -> None:
     def handle_unexpected(error: Exception) -> Response:
         if isinstance(error, HTTPException):
             return app.extensions["cookieconsent.api"].handle_http_exception(error)  # type: ignore[no-any-return]
+        if schema_missing(error):
+            return schema_missing_response(error)
         if database_unavailable(error):
             return database_unavailable_response(error)
         db.session.rollback()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -93,6 +94,13 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
     cookie_domain: Mapped[str | None] = mapped_column(String(253), nullable=True)
     # How long a gated external script may hold back the gated scripts after it.
     script_timeout_ms: Mapped[int] = mapped_column(Integer, default=10000)
+    # {"layout": "bar", "position": "bottom", "colors": {…}, "dark": {…}}; empty: the defaults.
+    design: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Where the widget was last seen running (page origin), at most one write a minute.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_seen_origin: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # A deleted site serves nothing; its records stay for their retention period.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -171,6 +179,9 @@ class ConsentEvent(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "consent_events"
     __table_args__ = (
         Index("ix_consent_events_site_visitor", "site_id", "visitor_id", "id"),
+        # The consent log: a site's events newest first, and by time.
+        Index("ix_consent_events_site_id_id", "site_id", "id"),
+        Index("ix_consent_events_site_id_created_at", "site_id", "created_at"),
         UniqueConstraint("site_id", "sequence", name="uq_consent_events_site_sequence"),
     )
 
@@ -308,3 +319,135 @@ class IdempotencyKey(db.Model):  # type: ignore[name-defined,misc]
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# Site owners' console -----------------------------------------------------------------------
+
+ROLES = ("owner", "editor", "viewer")
+
+
+class User(db.Model):  # type: ignore[name-defined,misc]
+    """A console account: an email, an argon2 password hash and a language."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # The console's language as the user chose it; None: the browser's, then Vietnamese.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # Bumped when the password changes or every session is signed out: older sessions end.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+
+class Membership(db.Model):  # type: ignore[name-defined,misc]
+    """A user's role on a site: owner, editor or viewer."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    site: Mapped[Site] = relationship()
+
+
+class Invitation(db.Model):  # type: ignore[name-defined,misc]
+    """A one-time link that makes whoever opens it (signed in) a member of a site."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(8))
+    # SHA-256 of the link's token; the token itself is shown once.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    accepted_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class PersonalToken(db.Model):  # type: ignore[name-defined,misc]
+    """A user's API token for /api/v1/admin; shown once, stored hashed."""
+
+    __tablename__ = "personal_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ConfigVersion(db.Model):  # type: ignore[name-defined,misc]
+    """A published configuration, as it was, with who published it and when."""
+
+    __tablename__ = "config_versions"
+    __table_args__ = (UniqueConstraint("site_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # "user" (author_user_id), "cli" or "api-token".
+    author_kind: Mapped[str] = mapped_column(String(16))
+    author_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    # The author as they were named then (an email), kept if the account goes.
+    author_label: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConfigDraft(db.Model):  # type: ignore[name-defined,misc]
+    """The configuration being edited in the console, not yet published."""
+
+    __tablename__ = "config_drafts"
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BannerCount(db.Model):  # type: ignore[name-defined,misc]
+    """How many times the first layer was shown, per site, day, region and language.
+
+    Counts only: the beacon carries no visitor ID, and no address is stored.
+    """
+
+    __tablename__ = "banner_counts"
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # "" when unknown, so that the key has no NULLs.
+    region: Mapped[str] = mapped_column(String(16), primary_key=True, default="")
+    language: Mapped[str] = mapped_column(String(16), primary_key=True, default="")
+    shown: Mapped[int] = mapped_column(Integer, default=0)

@@ -120,6 +120,29 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request runs in an application context of its own.
+
+    The ``app`` fixture keeps one context open for the whole test, which requests would
+    otherwise share (``g`` included, where Flask-Login and Flask-WTF keep per-request state);
+    a browser's requests never share one.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def console(app: Flask) -> FlaskClient:
+    """A client for the console, each request in its own context as a real browser's are."""
+    app.test_client_class = FreshContextClient
+    try:
+        return app.test_client()
+    finally:
+        app.test_client_class = FlaskClient
+
+
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     """A CLI runner for the ``flask`` commands."""

@@ -1,8 +1,9 @@
 """Every operation /openapi.json marks bearerAuth refuses a missing, wrong or foreign token.
 
-The list of operations comes from the description itself, so a view added to the token
-blueprint is covered without touching this test, and a view documented as protected but left
-open fails it.
+Two families share the scheme: the site's own servers' API (the site's API token) and the
+console's API under /api/v1/admin (a user's personal token). The list of operations comes from
+the description itself, so a view added to either blueprint is covered without touching this
+test, and a view documented as protected but left open fails it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from cookieconsent.extensions import db
 from cookieconsent.models import Site
+from cookieconsent.services.accounts import create_user, issue_token, revoke_token, set_role
 
 from .conftest import SiteFactory, table_counts
 
@@ -27,10 +30,15 @@ MINIMAL_BODIES: dict[str, Any] = {
 }
 
 
-def _protected_operations(app: Flask) -> list[tuple[str, str, dict[str, Any]]]:
+ADMIN = "/api/v1/admin/"
+
+
+def _protected_operations(app: Flask, admin: bool = False) -> list[tuple[str, str, dict[str, Any]]]:
     spec = app.test_client().get("/openapi.json").get_json()
     operations = []
     for path, item in spec["paths"].items():
+        if path.startswith(ADMIN) != admin:
+            continue
         for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
@@ -97,6 +105,65 @@ def test_the_sites_own_token_gets_past_the_guard(
     for method, path, operation in _protected_operations(app):
         response = client.open(
             _url(path, site.site_key), method=method, json=_body(path, operation), headers=headers
+        )
+        assert response.status_code != 401, (method, path, response.data[:200])
+
+
+@pytest.mark.parametrize(
+    "credential", ["missing", "wrong", "revoked", "site-api-token", "wrong-scheme"]
+)
+def test_every_console_api_operation_answers_401_without_a_personal_token(
+    app: Flask, client: FlaskClient, site: Site, make_site: SiteFactory, credential: str
+) -> None:
+    user = create_user("owner@shop.example", "a long enough password")
+    set_role(user, site, "owner")
+    db.session.commit()
+    _row, revoked = issue_token(user, "old")
+    revoke_token(user, _row.id)
+    _row, token = issue_token(user, "current")
+    headers = {
+        "missing": {},
+        "wrong": {"Authorization": "Bearer ccp_not-a-token"},
+        "revoked": {"Authorization": f"Bearer {revoked}"},
+        "site-api-token": {"Authorization": f"Bearer {make_site.tokens[site.site_key]}"},
+        "wrong-scheme": {"Authorization": f"Basic {token}"},
+    }[credential]
+    operations = _protected_operations(app, admin=True)
+    assert {path for _, path, _ in operations} >= {
+        "/api/v1/admin/sites",
+        "/api/v1/admin/sites/{site_key}",
+        "/api/v1/admin/tokens",
+    }
+    before = table_counts()
+    for method, path, operation in operations:
+        assert "401" in operation["responses"], (method, path)
+        response = client.open(
+            _url(path, site.site_key),
+            method=method,
+            json={} if "requestBody" in operation else None,
+            headers=headers,
+        )
+        assert response.status_code == 401, (method, path, response.data[:200])
+        assert response.mimetype == "application/problem+json"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert table_counts() == before
+
+
+def test_a_personal_token_gets_past_the_console_apis_guard(
+    app: Flask, client: FlaskClient, site: Site
+) -> None:
+    user = create_user("owner@shop.example", "a long enough password")
+    set_role(user, site, "owner")
+    db.session.commit()
+    _row, token = issue_token(user, "current")
+    for method, path, operation in _protected_operations(app, admin=True):
+        if method == "DELETE":
+            continue  # would remove what the other operations read
+        response = client.open(
+            _url(path, site.site_key),
+            method=method,
+            json={} if "requestBody" in operation else None,
+            headers={"Authorization": f"Bearer {token}"},
         )
         assert response.status_code != 401, (method, path, response.data[:200])
 

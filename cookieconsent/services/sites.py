@@ -199,7 +199,7 @@ class SiteCache:
             return entry[1]
         site = db.session.execute(
             select(Site)
-            .where(Site.site_key == site_key)
+            .where(Site.site_key == site_key, Site.deleted_at.is_(None))
             .options(
                 selectinload(Site.categories),
                 selectinload(Site.policy_versions),
@@ -282,8 +282,13 @@ def set_texts(site: Site, language: str, values: Mapping[str, str]) -> None:
 
 
 def load_site(site_key: str) -> Site | None:
-    """The site itself, for changing it; requests read :func:`find_site` instead."""
-    return db.session.execute(select(Site).where(Site.site_key == site_key)).scalar_one_or_none()
+    """The site itself, for changing it; requests read :func:`find_site` instead.
+
+    A deleted site is not found: it serves nothing, though its records stay for retention.
+    """
+    return db.session.execute(
+        select(Site).where(Site.site_key == site_key, Site.deleted_at.is_(None))
+    ).scalar_one_or_none()
 
 
 def find_site(site_key: str) -> SiteProfile | None:
