@@ -121,7 +121,7 @@ def main() -> None:
         env = {
             **os.environ,
             "COOKIECONSENT_DATABASE_URL": url,
-            "COOKIECONSENT_SECRET_KEYS": "bench-key",
+            "COOKIECONSENT_SECRET_KEYS": "bench-key-" + "k" * 32,
             "COOKIECONSENT_ENV": "production",
             "COOKIECONSENT_RATELIMIT_WRITES": "1000000 per minute",
             "COOKIECONSENT_INSTANCE_PATH": tmp,

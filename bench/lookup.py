@@ -151,7 +151,7 @@ def main() -> None:
             "COOKIECONSENT_GEOIP_DB": str(geo_db),
             "COOKIECONSENT_TRUST_PROXY": "1",
             "COOKIECONSENT_DATABASE_URL": url,
-            "COOKIECONSENT_SECRET_KEYS": "bench-key",
+            "COOKIECONSENT_SECRET_KEYS": "bench-key-" + "k" * 32,
             "COOKIECONSENT_ENV": "production",
             "COOKIECONSENT_RATELIMIT_WRITES": "1000000 per minute",
             "PYTHONPATH": str(ROOT),

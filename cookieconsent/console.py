@@ -4,6 +4,11 @@
 ``flask --app app …`` in a checkout, for an installed package. Production unless
 ``COOKIECONSENT_ENV`` says otherwise; a configuration the service refuses is one line,
 ``Error: …``, and exit status 1.
+
+It serves nothing itself: gunicorn serves (``gunicorn cookieconsent.wsgi:app``), so Flask's
+development server (``run``) and its ``--debug`` switch, which would open the Werkzeug debugger
+(code execution for whoever reaches the port), are not part of it. ``shell`` (a Python prompt
+in the app's context) and ``routes`` stay, for operators.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, ScriptInfo
+from flask.cli import FlaskGroup, ScriptInfo, routes_command, shell_command
 
 from . import create_app
 from .config import ConfigError
@@ -23,7 +28,16 @@ def _production_app() -> Flask:
 
 
 class ConsoleGroup(FlaskGroup):
-    """A FlaskGroup whose configuration errors are one line, not a traceback."""
+    """A FlaskGroup without a server or debugger, whose configuration errors are one line."""
+
+    # --debug would switch the Werkzeug debugger on; --app names another app than this one.
+    WITHOUT_OPTIONS = frozenset({"debug", "app"})
+
+    def __init__(self, **extra: Any) -> None:
+        super().__init__(add_default_commands=False, **extra)
+        self.params = [param for param in self.params if param.name not in self.WITHOUT_OPTIONS]
+        self.add_command(shell_command)
+        self.add_command(routes_command)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; a refused configuration becomes ``Error: …`` and status 1."""

@@ -6,8 +6,15 @@ import json
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
-from .errors import problem_response
+from .errors import (
+    database_unavailable,
+    database_unavailable_response,
+    problem_response,
+    schema_missing,
+    schema_missing_response,
+)
 from .extensions import db
 from .models import Site
 from .services.rights import build_receipt, decision_end, visitor_events
@@ -92,13 +99,22 @@ def _script_response(bundle: WidgetBundle, cache_control: str) -> Response:
 def widget_module_script(site_key: str, name: str) -> Response:
     """An ES module of the widget: ``tags`` (gating, clean-up) or ``prefs`` (the dialog).
 
-    Its URL carries the modules' fingerprint (``?v=``), so browsers may keep it for a year.
+    Its URL carries the modules' fingerprint (``?v=``): with the current one, browsers may keep
+    it for a year; without it, or with an earlier one, only as long as the widget script.
     """
     if find_site(site_key) is None:
         response = Response(unknown_site_script(site_key), status=404, mimetype="text/javascript")
         response.headers["Cache-Control"] = "no-store"
         return response
-    response = _script_response(widget_module(name), "public, max-age=31536000, immutable")
+    if request.args.get("v") == modules_version():
+        cache_control = "public, max-age=31536000, immutable"
+    else:
+        # No fingerprint, or an old one: this content may change under the same URL.
+        cache_control = (
+            f"public, max-age={current_app.config['COOKIECONSENT_WIDGET_MAX_AGE']}, "
+            "stale-while-revalidate=86400"
+        )
+    response = _script_response(widget_module(name), cache_control)
     # Module scripts are fetched with CORS from the site's own pages.
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -142,12 +158,27 @@ def demo() -> str:
 
 
 @bp.get("/receipt/<site_key>/<visitor_id>")
-def receipt_page(site_key: str, visitor_id: str) -> str | tuple[str, int]:
+def receipt_page(site_key: str, visitor_id: str) -> str | tuple[str, int] | Response:
     """A printable receipt in the visitor's language (``?lang=vi``, ``?event=<sequence>``).
 
     Visitors read this page, so its errors are pages in their language too, never JSON: a
-    link that is not valid gets 400, an unknown site or a choice not recorded 404.
+    link that is not valid gets 400, an unknown site or a choice not recorded 404, and a
+    database that does not answer (or is not migrated yet) 503 with Retry-After.
     """
+    try:
+        return _receipt_page(site_key, visitor_id)
+    except SQLAlchemyError as error:
+        if schema_missing(error):
+            answer = schema_missing_response(error)
+        elif database_unavailable(error):
+            answer = database_unavailable_response(error)
+        else:
+            raise
+        page, status = _receipt_error(503, "receipt_unavailable", _receipt_language(None), None)
+        return Response(page, status, headers={"Retry-After": answer.headers["Retry-After"]})
+
+
+def _receipt_page(site_key: str, visitor_id: str) -> str | tuple[str, int]:
     site = load_site(site_key) if SITE_KEY.match(site_key) else None
     language = _receipt_language(site)
     if site is None:

@@ -18,6 +18,7 @@ from .services.validation import (
     SITE_NAME_LIMIT,
     SITE_NAME_MESSAGE,
     UNKNOWN_LANGUAGE,
+    control_character_error,
     http_url_error,
 )
 from .texts import SUPPORTED_LANGUAGES, TITLE_LIMIT
@@ -283,6 +284,21 @@ def _texts_field(inner: fields.Field[Any]) -> fields.Dict:
     return fields.Dict(keys=fields.String(), values=inner)
 
 
+class PlainText(fields.String):
+    """A text shown to people: no control characters (see ``control_character_error``).
+
+    Texts by language (``texts``) are checked by the service, which names them by language and
+    key (``texts.en.title``).
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        message = control_character_error(text)
+        if message is not None:
+            raise ValidationError(message)
+        return text
+
+
 class TextPairSchema(Schema):
     """A title and a description in one language; "" or null restores the built-in text."""
 
@@ -316,9 +332,7 @@ class CookieConfigSchema(Schema):
     lifetime_days = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=0, max=3650)
     )
-    description = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=500)
-    )
+    description = PlainText(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
 class ServiceConfigSchema(Schema):
@@ -326,7 +340,7 @@ class ServiceConfigSchema(Schema):
 
     name = fields.String(required=True, validate=IDENTIFIER)
     category = fields.String(required=True, validate=IDENTIFIER)
-    label = fields.String(
+    label = PlainText(
         required=True,
         validate=[
             validate.Length(min=1),
@@ -350,9 +364,7 @@ class ConsentModeConfigSchema(Schema):
 class SiteConfigSchema(Schema):
     """A site's whole configuration; a PATCH may send any subset of the top-level keys."""
 
-    name = fields.String(
-        validate=validate.Length(min=1, max=SITE_NAME_LIMIT, error=SITE_NAME_MESSAGE)
-    )
+    name = PlainText(validate=validate.Length(min=1, max=SITE_NAME_LIMIT, error=SITE_NAME_MESSAGE))
     domains = fields.List(
         fields.String(validate=validate.Regexp(DOMAIN_PATTERN, error="Not a host name.")),
         validate=validate.Length(min=1, max=50),
@@ -448,7 +460,7 @@ class PolicyVersionCreateSchema(Schema):
         validate=validate.Regexp(POLICY_VERSION_PATTERN, error=POLICY_VERSION_MESSAGE),
         metadata={"description": "MAJOR.MINOR, after every version published before."},
     )
-    summary = fields.String(
+    summary = PlainText(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=POLICY_SUMMARY_LIMIT),

@@ -94,9 +94,11 @@ RECEIPT_TEXT_KEYS = (
     "receipt_expires",
     "receipt_withdrawal",
     "receipt_print",
-    # The printable receipt's error pages: a link that is not valid, a choice not recorded.
+    # The printable receipt's error pages: a link that is not valid, a choice not recorded, the
+    # database not answering.
     "receipt_invalid",
     "receipt_not_found",
+    "receipt_unavailable",
 )
 
 BANNER_TEXTS: dict[str, dict[str, str]] = {
@@ -173,6 +175,7 @@ BANNER_TEXTS: dict[str, dict[str, str]] = {
             "Không có lựa chọn đã ghi nhận nào khớp với liên kết biên nhận này. Hãy mở lại biên "
             "nhận từ mục Cài đặt cookie trên trang web."
         ),
+        "receipt_unavailable": "Hiện chưa thể hiển thị biên nhận. Vui lòng thử lại sau vài phút.",
     },
     "en": {
         "title": "We respect your privacy",
@@ -245,6 +248,9 @@ BANNER_TEXTS: dict[str, dict[str, str]] = {
         "receipt_not_found": (
             "No recorded choice matches this receipt link. Open your receipt again from Cookie "
             "settings on the website."
+        ),
+        "receipt_unavailable": (
+            "The receipt cannot be shown right now. Please try again in a few minutes."
         ),
     },
 }

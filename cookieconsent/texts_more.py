@@ -87,6 +87,9 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "Aucun choix enregistré ne correspond à ce lien. Ouvrez à nouveau votre reçu depuis "
             "les Paramètres des cookies du site."
         ),
+        "receipt_unavailable": (
+            "Le reçu ne peut pas être affiché pour le moment. Réessayez dans quelques minutes."
+        ),
     },
     "de": {
         "title": "Wir respektieren Ihre Privatsphäre",
@@ -167,6 +170,10 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
         "receipt_not_found": (
             "Zu diesem Link gibt es keine gespeicherte Auswahl. Öffnen Sie den Nachweis erneut "
             "über die Cookie-Einstellungen der Website."
+        ),
+        "receipt_unavailable": (
+            "Der Nachweis kann gerade nicht angezeigt werden. Bitte versuchen Sie es in "
+            "einigen Minuten erneut."
         ),
     },
     "es": {
@@ -249,6 +256,9 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "Ninguna elección registrada corresponde a este enlace. Vuelva a abrir el justificante "
             "desde la Configuración de cookies del sitio web."
         ),
+        "receipt_unavailable": (
+            "El comprobante no se puede mostrar ahora. Inténtelo de nuevo en unos minutos."
+        ),
     },
     "pt": {
         "title": "Respeitamos a sua privacidade",
@@ -326,6 +336,10 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
         "receipt_not_found": (
             "Nenhuma escolha registada corresponde a este link. Abra novamente o comprovativo a "
             "partir das Definições de cookies do site."
+        ),
+        "receipt_unavailable": (
+            "O comprovativo não pode ser apresentado agora. Tente novamente dentro de alguns "
+            "minutos."
         ),
     },
     "it": {
@@ -411,6 +425,9 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "Nessuna scelta registrata corrisponde a questo link. Apri di nuovo la ricevuta dalle "
             "Impostazioni cookie del sito."
         ),
+        "receipt_unavailable": (
+            "La ricevuta non può essere mostrata ora. Riprova tra qualche minuto."
+        ),
     },
     "nl": {
         "title": "Wij respecteren uw privacy",
@@ -487,6 +504,9 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "Bij deze link hoort geen vastgelegde keuze. Open het bewijs opnieuw via de "
             "Cookie-instellingen van de website."
         ),
+        "receipt_unavailable": (
+            "Het bewijs kan nu niet worden getoond. Probeer het over een paar minuten opnieuw."
+        ),
     },
     "ja": {
         "title": "お客様のプライバシーを尊重します",
@@ -562,6 +582,7 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "このリンクに該当する記録済みの選択はありません。"
             "ウェブサイトのCookie設定から控えを開き直してください。"
         ),
+        "receipt_unavailable": "現在、受領証を表示できません。数分後にもう一度お試しください。",
     },
     "ko": {
         "title": "귀하의 개인정보를 존중합니다",
@@ -633,6 +654,7 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
             "이 링크에 해당하는 기록된 선택이 없습니다. 웹사이트의 쿠키 설정에서 확인서를 다시 "
             "여세요."
         ),
+        "receipt_unavailable": "지금은 영수증을 표시할 수 없습니다. 몇 분 후에 다시 시도해 주세요.",
     },
     "zh": {
         "title": "我们尊重您的隐私",
@@ -695,6 +717,7 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
         "receipt_print": "打印凭证",
         "receipt_invalid": "此凭证链接无效。请从网站的Cookie设置中重新打开凭证。",
         "receipt_not_found": "没有与此链接对应的已记录选择。请从网站的Cookie设置中重新打开凭证。",
+        "receipt_unavailable": "目前无法显示此凭证。请几分钟后再试。",
     },
     "th": {
         "title": "เราเคารพความเป็นส่วนตัวของคุณ",
@@ -760,6 +783,7 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
         "receipt_not_found": (
             "ไม่มีตัวเลือกที่บันทึกไว้ซึ่งตรงกับลิงก์นี้ โปรดเปิดใบยืนยันอีกครั้งจากการตั้งค่าคุกกี้ของเว็บไซต์"
         ),
+        "receipt_unavailable": "ไม่สามารถแสดงใบยืนยันได้ในขณะนี้ โปรดลองอีกครั้งในอีกสักครู่",
     },
     "id": {
         "title": "Kami menghormati privasi Anda",
@@ -838,6 +862,9 @@ MORE_BANNER_TEXTS: dict[str, dict[str, str]] = {
         "receipt_not_found": (
             "Tidak ada pilihan tercatat yang cocok dengan tautan ini. Buka kembali bukti Anda dari "
             "Pengaturan cookie di situs web."
+        ),
+        "receipt_unavailable": (
+            "Tanda terima tidak dapat ditampilkan saat ini. Silakan coba lagi dalam beberapa menit."
         ),
     },
 }

@@ -80,7 +80,7 @@ def test_wsgi_entry_point_is_production(tmp_path: Path) -> None:
     ok = subprocess.run(
         [sys.executable, "-c", "import wsgi; print(wsgi.app.name)"],
         cwd=PROJECT_ROOT,
-        env={**env, "COOKIECONSENT_SECRET_KEYS": "a,b"},
+        env={**env, "COOKIECONSENT_SECRET_KEYS": "a" * 32 + "," + "b" * 32},
         capture_output=True,
         text=True,
         timeout=60,
@@ -110,3 +110,52 @@ def test_trusted_proxy_sets_the_client_address(tmp_path: Path) -> None:
 
     app.test_client().get("/whoami", headers={"X-Forwarded-For": "9.9.9.9, 203.0.113.7"})
     assert seen == ["203.0.113.7"]
+
+
+LONG_KEY = "k" * 32
+
+
+def test_production_refuses_short_keys_and_development_warns(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="key 1 of 2 is shorter") as refused:
+        load_config(
+            {"COOKIECONSENT_ENV": "production", "COOKIECONSENT_SECRET_KEYS": f"short,{LONG_KEY}"},
+            instance_path=tmp_path,
+        )
+    assert "short" not in str(refused.value).replace("shorter", "")  # the key itself is never said
+    config = load_config(
+        {"COOKIECONSENT_ENV": "production", "COOKIECONSENT_SECRET_KEYS": LONG_KEY},
+        instance_path=tmp_path,
+    )
+    assert config["DEBUG"] is False
+    development = load_config({"COOKIECONSENT_SECRET_KEYS": "short"}, instance_path=tmp_path)
+    assert development["SECRET_KEY"] == "short"
+    assert any("development only" in line for line in development["COOKIECONSENT_CONFIG_WARNINGS"])
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "is not a database URL"),
+        ("mysql://root@localhost/cc", "names mysql"),
+        ("postgresql+asyncpg://u@h/cc", "driver 'asyncpg', which is not installed"),
+    ],
+)
+def test_database_urls_the_service_cannot_use_are_refused(
+    tmp_path: Path, url: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(
+            {"COOKIECONSENT_SECRET_KEYS": LONG_KEY, "COOKIECONSENT_DATABASE_URL": url},
+            instance_path=tmp_path,
+        )
+
+
+def test_production_on_the_default_sqlite_file_is_a_warning(tmp_path: Path) -> None:
+    config = load_config(
+        {"COOKIECONSENT_ENV": "production", "COOKIECONSENT_SECRET_KEYS": LONG_KEY},
+        instance_path=tmp_path,
+    )
+    assert any(
+        "COOKIECONSENT_DATABASE_URL is not set" in w
+        for w in config["COOKIECONSENT_CONFIG_WARNINGS"]
+    )

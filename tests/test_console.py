@@ -71,7 +71,7 @@ def test_console_script_migrates_without_keys_and_refuses_other_commands(
         "Error: COOKIECONSENT_TRUST_PROXY must be a whole number, got 'two'"
     ]
 
-    keyed = {**environ, "COOKIECONSENT_SECRET_KEYS": "old,new"}
+    keyed = {**environ, "COOKIECONSENT_SECRET_KEYS": "o" * 32 + "," + "n" * 32}
     created = run([console, "sites", "create", "--name", "Shop", "--domain", "s.example"], keyed)
     assert created.returncode == 0, created.stderr
     site_key = json.loads(created.stdout)["site_key"]
@@ -136,7 +136,7 @@ def test_bare_factory_is_production(
     monkeypatch.setenv("COOKIECONSENT_DATABASE_URL", environ["COOKIECONSENT_DATABASE_URL"])
     with pytest.raises(ConfigError, match="COOKIECONSENT_SECRET_KEYS is required"):
         create_app()
-    monkeypatch.setenv("COOKIECONSENT_SECRET_KEYS", "a,b")
+    monkeypatch.setenv("COOKIECONSENT_SECRET_KEYS", "a" * 32 + "," + "b" * 32)
     app = create_app()
     assert app.config["ENV_MODE"] == "production"
     assert app.config["COOKIECONSENT_WEBHOOK_ALLOW_PRIVATE"] is False

@@ -91,6 +91,7 @@ def test_rotating_the_signing_key(service: Service) -> None:
     # for `COOKIECONSENT_SECRET_KEYS=old,new cookieconsent consents verify`.
     with new.app_context():
         report = verify_chain(site_id, ["new"])
-        assert not report.ok
-        assert any("no longer configured" in problem for problem in report.problems)
-        assert verify_chain(site_id, ["old", "new"]).ok
+        # Not a break: those events cannot be checked until "old" is at hand again.
+        assert report.ok and not report.complete
+        assert sum(report.unverifiable.values()) >= 1
+        assert verify_chain(site_id, ["old", "new"]).complete

@@ -561,19 +561,21 @@ def test_rotated_keys_keep_old_events_verifiable(
         assert result.output.strip() == f"{site_key}: ok, 3 events checked"
 
     assert [event.key_id for event in events()] == [old_key_id, old_key_id, new_key_id]
-    # The instance that does not know the new key yet cannot vouch for the new event.
+    # The instance that does not know the new key yet cannot vouch for the new event: not a
+    # break (status 3, UNVERIFIABLE), but not a clean bill either.
     stale = verify(runner)
-    assert stale.exit_code == 1
-    assert f"event 3 was sealed with key {new_key_id!r}" in stale.output
+    assert stale.exit_code == 3
+    assert stale.output.splitlines()[0] == f"{site_key}: UNVERIFIABLE, 3 events checked"
+    assert f"unverifiable: 1 events sealed with key {new_key_id!r}" in stale.output
 
     with other_app([NEXT_KEY]) as dropped:
         result = dropped.test_cli_runner().invoke(args=["consents", "verify"])
-        assert result.exit_code == 1
-        assert f"event 1 was sealed with key {old_key_id!r}, which is no longer configured" in (
+        assert result.exit_code == 3
+        assert f"unverifiable: 2 events sealed with key {old_key_id!r}, which is not " in (
             result.output
         )
-        assert "event 2 was sealed with key" in result.output
-        assert "event 3" not in result.output
+        assert new_key_id not in result.output
+        assert "TAMPERED" not in result.output
 
 
 # Purge --------------------------------------------------------------------------------------

@@ -633,12 +633,12 @@ MISTAKES = {
         ["webhooks", "remove", "--", "{key}", "-1"],
         "site '{key}' has no webhook -1",
     ),
-    "run-batch": (["webhooks", "run", "--once", "--batch", "0"], "--batch: At least 1."),
+    "run-batch": (["webhooks", "run", "--once", "--batch", "0"], "--batch: From 1 to 1000."),
     "run-interval": (
         ["webhooks", "run", "--once", "--interval", "0"],
-        "--interval: More than 0 seconds.",
+        "--interval: More than 0 and at most 3600 seconds.",
     ),
-    "purge-batch": (["consents", "purge", "--batch", "0"], "--batch: At least 1."),
+    "purge-batch": (["consents", "purge", "--batch", "0"], "--batch: From 1 to 100000."),
 }
 
 

@@ -248,7 +248,8 @@ def test_installed_wheel_serves_the_widget_consents_and_receipts(
     # Migrations need no signing key.
     upgraded = service.run(["cookieconsent", "db", "upgrade"])
     assert upgraded.returncode == 0, upgraded.stderr
-    keys = {"COOKIECONSENT_SECRET_KEYS": "wheel-test-old,wheel-test-new"}
+    old, new = "wheel-test-old-" + "o" * 32, "wheel-test-new-" + "n" * 32
+    keys = {"COOKIECONSENT_SECRET_KEYS": f"{old},{new}"}
     created = service.run(
         ["cookieconsent", "sites", "create", "--name", "Wheel Shop", "--domain", "127.0.0.1",
          "--policy-url", "https://shop.example/privacy"],

@@ -2,7 +2,8 @@
 
 Changes merge into what is stored: top-level keys not sent stay; ``texts`` (the site's, and a
 category's) merge by language and key, where ``""`` or ``null`` restores the built-in text; lists
-(``domains``, ``languages``, ``categories``, ``services``) replace the stored list.
+(``domains``, ``languages``, ``categories``, ``services``) replace the stored list. A language
+taken out of ``languages`` takes its text overrides with it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ..extensions import db
 from ..models import Category, Service, Site
 from ..texts import DEFAULT_LANGUAGES
 from .network import normalize_domain, registrable_domains
+from .sites import widget_languages
 from .trackers import tracker_cookie, tracker_name
 from .validation import (
     InvalidInput,
@@ -275,8 +277,30 @@ def apply_site_config(site: Site, config: Mapping[str, Any]) -> Site:
             _service(existing_services.get(entry["name"]), entry, position)
             for position, entry in enumerate(services)
         ]
+    _drop_texts_of_removed_languages(site)
     db.session.commit()
     return site
+
+
+def _drop_texts_of_removed_languages(site: Site) -> None:
+    """Forget the text overrides of languages the site no longer offers.
+
+    They would never be shown, could not be edited (texts are accepted only in offered
+    languages), and would come back unseen if the language were added again later.
+    """
+    offered = set(widget_languages(site))
+
+    def kept(texts: Mapping[str, Any]) -> dict[str, Any] | None:
+        if set(texts) <= offered:
+            return None
+        return {language: values for language, values in texts.items() if language in offered}
+
+    if (texts := kept(site.texts)) is not None:
+        site.texts = texts
+    owners: list[Category | Service] = [*site.categories, *site.services]
+    for owner in owners:
+        if (texts := kept(owner.texts or {})) is not None:
+            owner.texts = texts
 
 
 def _category(current: Category | None, entry: Mapping[str, Any], position: int) -> Category:

@@ -32,6 +32,27 @@ def refuse(field: str, message: str | None) -> None:
         raise InvalidInput({field: [message]})
 
 
+# Free text ------------------------------------------------------------------------------------
+
+# Characters no text shown to visitors may hold: C0 and C1 controls other than tab and line
+# breaks (they render as nothing, or garble the receipt and exports), and the bidirectional
+# embeddings, overrides and isolates, which can make a text read differently from what it holds
+# (CVE-2021-42574, "Trojan Source").
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+CONTROL_MESSAGE = "Holds the invisible control character U+{code:04X} at position {position}."
+
+
+def control_character_error(value: str | None) -> str | None:
+    """The message for a text holding a control character, naming the first one, or ``None``.
+
+    Positions count characters from 1.
+    """
+    match = _CONTROL.search(value or "")
+    if match is None:
+        return None
+    return CONTROL_MESSAGE.format(code=ord(match.group()), position=match.start() + 1)
+
+
 # Policy versions -------------------------------------------------------------------------------
 
 # Two whole numbers without leading zeros; six digits each is more than any policy will need.
@@ -71,7 +92,7 @@ def policy_summary_error(summary: str | None) -> str | None:
     """The message for a policy summary longer than visitors should be asked to read."""
     if summary is not None and len(summary) > POLICY_SUMMARY_LIMIT:
         return f"At most {POLICY_SUMMARY_LIMIT} characters."
-    return None
+    return control_character_error(summary)
 
 
 # Addresses -------------------------------------------------------------------------------------
@@ -108,9 +129,9 @@ SITE_NAME_MESSAGE = "Between {min} and {max} characters."
 
 def site_name_error(name: str) -> str | None:
     """The message for a site name that is empty or too long once trimmed."""
-    if 1 <= len(name.strip()) <= SITE_NAME_LIMIT:
-        return None
-    return SITE_NAME_MESSAGE.format(min=1, max=SITE_NAME_LIMIT)
+    if not 1 <= len(name.strip()) <= SITE_NAME_LIMIT:
+        return SITE_NAME_MESSAGE.format(min=1, max=SITE_NAME_LIMIT)
+    return control_character_error(name)
 
 
 # Languages -------------------------------------------------------------------------------------
@@ -143,14 +164,14 @@ def site_text_error(key: str, value: str | None) -> str | None:
     """The message for a banner or receipt text override: an unknown key or a value too long."""
     if key not in BANNER_TEXT_KEYS and key not in RECEIPT_TEXT_KEYS:
         return f"Unknown text. Texts: {', '.join(BANNER_TEXT_KEYS)}."
-    return text_length_error(key, (value or "").strip())
+    return control_character_error(value) or text_length_error(key, (value or "").strip())
 
 
 def category_text_error(key: str, value: str | None) -> str | None:
     """The message for a category's own text: a title or a description, each within its limit."""
     if key not in CATEGORY_TEXT_KEYS:
         return "A category has a title and a description."
-    return text_length_error(key, (value or "").strip())
+    return control_character_error(value) or text_length_error(key, (value or "").strip())
 
 
 def merge_texts(

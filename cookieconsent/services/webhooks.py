@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import delete, select
 from standardwebhooks import Webhook
 
@@ -198,11 +199,43 @@ def validate_url(url: str) -> str:
     return url.strip()
 
 
-def add_endpoint(site: Site, url: str) -> WebhookEndpoint:
-    """Register a URL for the site's decision changes; its secret is readable only now."""
-    endpoint = WebhookEndpoint(
-        site_id=site.id, url=validate_url(url), secret=new_secret(), active=True
-    )
+# Host names that never lead to a public address (RFC 6761, RFC 6762, RFC 8375, ICANN's .internal).
+_LOCAL_NAMES = ("localhost", "local", "internal", "home.arpa", "localdomain")
+
+
+def private_destination(url: str) -> str | None:
+    """Why ``url`` can be seen, without resolving it, to lead to a private address, or ``None``.
+
+    An address literal that is not public (:func:`is_public_address`), or a name under a
+    local-only domain. Names that resolve are checked again at every delivery, on the address
+    actually connected to.
+    """
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if any(host == name or host.endswith(f".{name}") for name in _LOCAL_NAMES):
+            return f"{host} is a local name"
+        return None
+    return None if is_public_address(host) else f"{host} is not a public address"
+
+
+def add_endpoint(site: Site, url: str, *, allow_private: bool | None = None) -> WebhookEndpoint:
+    """Register a URL for the site's decision changes; its secret is readable only now.
+
+    A URL that plainly leads to a private address (a loopback, private or link-local literal, or
+    a local-only name) is refused here, as the delivery would be, unless ``allow_private``
+    (default: ``COOKIECONSENT_WEBHOOK_ALLOW_PRIVATE``, on only in development).
+    """
+    url = validate_url(url)
+    if allow_private is None:
+        allow_private = bool(current_app.config["COOKIECONSENT_WEBHOOK_ALLOW_PRIVATE"])
+    if not allow_private and (reason := private_destination(url)):
+        raise WebhookError(
+            f"deliveries go only to public addresses, and {reason} "
+            "(COOKIECONSENT_WEBHOOK_ALLOW_PRIVATE=1 allows it, for development)"
+        )
+    endpoint = WebhookEndpoint(site_id=site.id, url=url, secret=new_secret(), active=True)
     db.session.add(endpoint)
     db.session.commit()
     return endpoint

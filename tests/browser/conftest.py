@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 720}
-SECRET_KEY = "browser-test-key"
+SECRET_KEY = "browser-test-key-" + "b" * 32
 POLICY_URL = "https://example.com/privacy"
 # Every gated element on a host page, in document order, as the scripts report themselves.
 GATED_SCRIPTS = ("analytics-inline", "analytics-external", "marketing-inline", "marketing-external")

@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from cookieconsent.services.signing import verify_visitor_id  # noqa: E402
 
-SECRET_KEYS = ["soak-signing-key-previous", "soak-signing-key-current"]
+SECRET_KEYS = ["soak-signing-key-previous-" + "p" * 32, "soak-signing-key-current-" + "c" * 32]
 SITE_DOMAIN = "soak.example"
 CATEGORIES = ("analytics", "marketing", "preferences")
 # Every write names its own page, so that its event can be found in the database afterwards.
