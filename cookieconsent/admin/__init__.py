@@ -59,7 +59,8 @@ def console_language() -> str:
 def site_view(permission: str) -> Callable[[View], View]:
     """A console page about ``<site_key>``: signed in, a member (else 404), allowed (else 403).
 
-    The view receives the site as ``site`` (keyword) and finds the role in ``g.role``.
+    The view receives the site as ``site`` (keyword) and finds the role in ``g.role``; the
+    permission is declared on the view as ``view.permission``.
     """
 
     def decorate(view: View) -> View:
@@ -77,6 +78,8 @@ def site_view(permission: str) -> Callable[[View], View]:
             g.site, g.role = site, role
             return view(site=site, **kwargs)
 
+        # Declared on the view, so that tests (the isolation matrix) read what each page needs.
+        wrapper.permission = permission  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate
