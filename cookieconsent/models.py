@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -182,6 +183,18 @@ class ConsentEvent(db.Model):  # type: ignore[name-defined,misc]
         # The consent log: a site's events newest first, and by time.
         Index("ix_consent_events_site_id_id", "site_id", "id"),
         Index("ix_consent_events_site_id_created_at", "site_id", "created_at"),
+        # Log searches by action or region, newest first, without scanning the other rows.
+        Index("ix_consent_events_site_action_created_at", "site_id", "action", "created_at"),
+        Index("ix_consent_events_site_region_created_at", "site_id", "region", "created_at"),
+        # Sources other than the banner are rare: a partial index finds them without a scan.
+        Index(
+            "ix_consent_events_site_source_created_at",
+            "site_id",
+            "source",
+            "created_at",
+            postgresql_where=text("source <> 'banner'"),
+            sqlite_where=text("source <> 'banner'"),
+        ),
         UniqueConstraint("site_id", "sequence", name="uq_consent_events_site_sequence"),
     )
 

@@ -123,9 +123,30 @@ def upgrade():
     op.create_index(
         'ix_consent_events_site_id_created_at', 'consent_events', ['site_id', 'created_at']
     )
+    # Log searches by action or region, newest first.
+    op.create_index(
+        'ix_consent_events_site_action_created_at',
+        'consent_events',
+        ['site_id', 'action', 'created_at'],
+    )
+    op.create_index(
+        'ix_consent_events_site_region_created_at',
+        'consent_events',
+        ['site_id', 'region', 'created_at'],
+    )
+    op.create_index(
+        'ix_consent_events_site_source_created_at',
+        'consent_events',
+        ['site_id', 'source', 'created_at'],
+        postgresql_where=sa.text("source <> 'banner'"),
+        sqlite_where=sa.text("source <> 'banner'"),
+    )
 
 
 def downgrade():
+    op.drop_index('ix_consent_events_site_source_created_at', table_name='consent_events')
+    op.drop_index('ix_consent_events_site_region_created_at', table_name='consent_events')
+    op.drop_index('ix_consent_events_site_action_created_at', table_name='consent_events')
     op.drop_index('ix_consent_events_site_id_created_at', table_name='consent_events')
     op.drop_index('ix_consent_events_site_id_id', table_name='consent_events')
     with op.batch_alter_table('sites') as batch:
