@@ -33,11 +33,12 @@ from .models import Site, User, WebhookDelivery, iso_utc
 from .schemas import SiteConfigSchema
 from .services.accounts import create_user, find_user, issue_token, set_role
 from .services.chain import legacy_events, verify_chain
+from .services.config_versions import CLI, publish_changes, record_change, start_history
 from .services.network import normalize_domain
 from .services.policy import PolicyVersionError, publish_policy_version
 from .services.retention import purge_site
 from .services.schema import schema_problem
-from .services.site_config import SiteConfigError, apply_site_config, export_site_config
+from .services.site_config import SiteConfigError, export_site_config
 from .services.sites import (
     check_text_language,
     create_site,
@@ -214,7 +215,9 @@ def texts_command(site_key: str, language: str, assignments: tuple[str, ...]) ->
     try:
         check_text_language(site, language)
         if values:
+            start_history(site)
             set_texts(site, language, values)
+            record_change(site, CLI)
     except ValueError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
@@ -248,7 +251,8 @@ def configure_site_command(site_key: str, config_file: Any) -> None:
     site = _find_site(site_key)
     try:
         payload = SiteConfigSchema().load(_read_json(config_file))
-        apply_site_config(site, payload)
+        # Published at once, as a version of the configuration's history.
+        publish_changes(site, payload, CLI)
     except (ValidationError, SiteConfigError) as error:
         db.session.rollback()
         messages = error.errors if isinstance(error, SiteConfigError) else error.messages

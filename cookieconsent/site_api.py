@@ -35,9 +35,10 @@ from .schemas import (
     WebhookRotateSchema,
     WebhookSchema,
 )
+from .services.config_versions import API_TOKEN, publish_changes
 from .services.consent import Decision, lookup_many
 from .services.policy import PolicyVersionError, publish_policy_version
-from .services.site_config import SiteConfigError, apply_site_config, export_site_config
+from .services.site_config import SiteConfigError, export_site_config
 from .services.webhooks import WebhookError, add_endpoint, remove_endpoint, rotate_secret
 
 blp = ApiBlueprint(
@@ -80,7 +81,8 @@ class SiteConfig(MethodView):
         """Change the top-level keys sent; all of it is checked before anything changes."""
         site = editable_site()
         try:
-            apply_site_config(site, payload)
+            # Published at once, as a version of the configuration's history.
+            publish_changes(site, payload, API_TOKEN)
         except SiteConfigError as error:
             db.session.rollback()
             fail(422, None, error.errors)

@@ -176,10 +176,11 @@ def _check_cookie_domain(
     return None
 
 
-def apply_site_config(site: Site, config: Mapping[str, Any]) -> Site:
+def apply_site_config(site: Site, config: Mapping[str, Any], *, commit: bool = True) -> Site:
     """Change what ``config`` names, after checking it whole; raise :class:`SiteConfigError`.
 
-    See the module's docstring for how a change merges into what is stored.
+    See the module's docstring for how a change merges into what is stored. With
+    ``commit=False`` the caller owns the transaction (a version is recorded in the same one).
     """
     errors: dict[str, list[str]] = {}
     if "name" in config and (problem := site_name_error(config["name"])):
@@ -278,7 +279,8 @@ def apply_site_config(site: Site, config: Mapping[str, Any]) -> Site:
             for position, entry in enumerate(services)
         ]
     _drop_texts_of_removed_languages(site)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return site
 
 
