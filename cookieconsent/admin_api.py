@@ -326,3 +326,4 @@ def revoke(token_id: int) -> None:
 
 
 from . import admin_api_members  # noqa: E402, F401  (members, invitations, webhooks)
+from . import admin_api_stats  # noqa: E402, F401  (statistics operations on blp)

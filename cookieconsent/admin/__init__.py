@@ -150,4 +150,5 @@ def init_app(app: Flask) -> None:
 
 
 from . import views  # noqa: E402, F401  (the routes register on the blueprint)
+from . import views_stats  # noqa: E402, F401  (the statistics pages)
 from . import views_members  # noqa: E402, F401  (members, invitations, webhooks)
