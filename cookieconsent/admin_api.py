@@ -325,5 +325,7 @@ def revoke(token_id: int) -> None:
         fail(404, "No such token of yours.", {"token_id": ["Unknown or revoked token."]})
 
 
-from . import admin_api_members  # noqa: E402, F401  (members, invitations, webhooks)
-from . import admin_api_stats  # noqa: E402, F401  (statistics operations on blp)
+from . import (
+    admin_api_members,  # noqa: E402, F401  (members, invitations, webhooks)
+    admin_api_stats,  # noqa: E402, F401  (statistics operations on blp)
+)

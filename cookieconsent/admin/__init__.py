@@ -149,6 +149,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-from . import views  # noqa: E402, F401  (the routes register on the blueprint)
-from . import views_stats  # noqa: E402, F401  (the statistics pages)
-from . import views_members  # noqa: E402, F401  (members, invitations, webhooks)
+from . import (
+    views,  # noqa: E402, F401  (the routes register on the blueprint)
+    views_members,  # noqa: E402, F401  (members, invitations, webhooks)
+    views_stats,  # noqa: E402, F401  (the statistics pages)
+)

@@ -177,10 +177,10 @@ def _webhooks_action(site: Site, form: WebhookForm) -> Response | None:
         _show_once(site, "secret", endpoint.secret)
         flash(_("The endpoint is added. Copy its signing secret now."), "success")
     elif action == "rotate" and EmptyForm().validate():
-        endpoint = rotate_secret(site, _integer("webhook_id"))
-        if endpoint is None:
+        rotated = rotate_secret(site, _integer("webhook_id"))
+        if rotated is None:
             abort(404)
-        _show_once(site, "secret", endpoint.secret)
+        _show_once(site, "secret", rotated.secret)
         flash(
             _("The endpoint has a new signing secret. For 24 hours the old one signs too."),
             "success",
