@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from flask.views import MethodView
 from itsdangerous import BadSignature
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,7 @@ from .schemas import (
     RecordedConsentSchema,
     RegionSchema,
 )
+from .services.beacon import note_last_seen
 from .services.consent import (
     ConsentInputError,
     Decision,
@@ -101,8 +102,13 @@ def get_region(site_key: str) -> dict[str, Any]:
     """The visitor's region and the regime this site applies there (opt-in, opt-out, notice).
 
     The widget asks this separately, so its own script stays one cacheable response for all.
+    From one of the site's own pages, it also notes where the widget was last seen.
     """
-    where = visitor_jurisdiction(current_site())
+    site = current_site()
+    where = visitor_jurisdiction(site)
+    if origin := g.get("cors_origin"):
+        note_last_seen(site.id, origin)
+        db.session.commit()
     return {
         "region": where.region.code if where.region else None,
         "country": where.region.country if where.region else None,

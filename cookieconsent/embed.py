@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import select
@@ -15,11 +16,14 @@ from .errors import (
     schema_missing,
     schema_missing_response,
 )
-from .extensions import db
+from .extensions import db, limiter
 from .models import Site
+from .services.beacon import count_banner_shown, note_last_seen, utc_day
+from .services.declaration import build_declaration, declaration_language, declaration_texts
+from .services.network import origin_allowed
 from .services.rights import build_receipt, decision_end, visitor_events
 from .services.signing import InvalidVisitorId, verify_visitor_id
-from .services.sites import SITE_KEY, bundled_config, find_site, load_site
+from .services.sites import SITE_KEY, bundled_config, find_site, load_site, widget_languages
 from .services.snapshots import ensure_snapshot
 from .services.validation import safe_http_url
 from .services.widget import (
@@ -95,9 +99,10 @@ def _script_response(bundle: WidgetBundle, cache_control: str) -> Response:
     return response
 
 
-@bp.get("/c/<site_key>/<any(tags, prefs):name>.js")
+@bp.get("/c/<site_key>/<any(tags, prefs, declaration):name>.js")
 def widget_module_script(site_key: str, name: str) -> Response:
-    """An ES module of the widget: ``tags`` (gating, clean-up) or ``prefs`` (the dialog).
+    """An ES module of the widget: ``tags`` (gating, clean-up), ``prefs`` (the dialog) or
+    ``declaration`` (the cookie declaration in the host page).
 
     Its URL carries the modules' fingerprint (``?v=``): with the current one, browsers may keep
     it for a year; without it, or with an earlier one, only as long as the widget script.
@@ -144,6 +149,177 @@ def widget_texts(site_key: str, language: str) -> Response:
         response.add_etag()
         response.make_conditional(request)
     # Public texts, read by the widget from the site's own pages.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# A beacon is a few dozen bytes: {"region": "VN", "language": "vi"}.
+BEACON_MAX_BYTES = 512
+REGION = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$")
+
+
+def _beacon_limit() -> str:
+    return str(current_app.config.get("RATELIMIT_BEACON", "60 per minute"))
+
+
+@bp.post("/c/<site_key>/shown")
+@limiter.limit(_beacon_limit)
+def banner_shown(site_key: str) -> Response:
+    """The widget showed the first layer: count it (per UTC day, region and language).
+
+    A light beacon (``text/plain`` JSON, so no preflight; sent without credentials) from a page
+    on one of the site's domains: no visitor ID, no cookie, no address is stored. It also notes
+    where the widget was last seen (at most one write per site per minute). Answers 204; an
+    unknown site 404, a foreign or missing ``Origin`` 403, a body over 512 bytes 413, a body
+    that is not ``{"region": "VN"|null, "language": "<one of the site's>"}`` 422.
+    """
+    site = find_site(site_key)
+    if site is None:
+        return problem_response(404, "No such site.", {"site_key": ["Unknown site."]})
+    origin = request.headers.get("Origin")
+    if origin is None or not origin_allowed(origin, site.domains):
+        return problem_response(
+            403,
+            "This origin is not one of the site's domains.",
+            {"origin": [f"{origin!r} is not allowed for this site."]},
+        )
+    if request.content_length is not None and request.content_length > BEACON_MAX_BYTES:
+        return problem_response(
+            413, f"The body is larger than {BEACON_MAX_BYTES} bytes.", {"body": ["Too large."]}
+        )
+    raw = request.stream.read(BEACON_MAX_BYTES + 1)
+    if len(raw) > BEACON_MAX_BYTES:
+        return problem_response(
+            413, f"The body is larger than {BEACON_MAX_BYTES} bytes.", {"body": ["Too large."]}
+        )
+    read = _read_beacon(raw, site.widget_config["languages"])
+    if isinstance(read, dict):
+        return problem_response(422, "The beacon is not valid.", read)
+    region, language = read
+    count_banner_shown(site.id, region, language, utc_day())
+    note_last_seen(site.id, origin)
+    db.session.commit()
+    response = Response(status=204)
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.add("Origin")
+    return response
+
+
+def _read_beacon(raw: bytes, languages: list[str]) -> dict[str, list[str]] | tuple[str | None, str]:
+    """The beacon's region and language, or what is wrong with it by field."""
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return {"body": ["Must be a JSON object."]}
+    if not isinstance(body, dict):
+        return {"body": ["Must be a JSON object."]}
+    errors: dict[str, list[str]] = {}
+    for key in body:
+        if key not in {"region", "language"}:
+            errors[str(key)[:40]] = ["Unknown field."]
+    region = body.get("region")
+    if region is not None and not (isinstance(region, str) and REGION.match(region)):
+        errors["region"] = ["A region such as VN or US-CA, or null."]
+    language = body.get("language")
+    if not isinstance(language, str) or language not in languages:
+        errors["language"] = [f"One of the site's languages: {', '.join(languages)}."]
+    if errors:
+        return errors
+    return region, str(language)
+
+
+# The declaration page's own styles: a file, so that the page runs under a CSP without inline
+# styles; no script at all.
+DECLARATION_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'"
+)
+DECLARATION_CSS = """\
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif;
+  color: #1f2328; background: #fff; max-width: 960px; margin: 32px auto; padding: 0 16px;
+  line-height: 1.5; }
+h1 { font-size: 24px; margin-bottom: 8px; }
+h2 { font-size: 19px; margin: 28px 0 4px; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; margin-top: 8px; }
+th, td { text-align: start; vertical-align: top; border-bottom: 1px solid #d0d7de;
+  padding: 8px 6px; }
+thead th { background: #f6f8fa; }
+code { overflow-wrap: anywhere; }
+.languages { list-style: none; display: flex; flex-wrap: wrap; gap: 8px; padding: 0; }
+.languages a { color: #1d4ed8; }
+.languages a[aria-current] { font-weight: 700; color: #1f2328; }
+.error { background: #fef2f2; border: 1px solid #fca5a5; padding: 10px 12px; border-radius: 8px; }
+"""
+
+
+def _declaration_site(site_key: str) -> Site | None:
+    return load_site(site_key) if SITE_KEY.match(site_key) else None
+
+
+@bp.get("/c/<site_key>/declaration")
+def declaration_page(site_key: str) -> Response:
+    """The site's public cookie declaration (``?lang=``, else the site's default language).
+
+    Every category with its services and cookies (name, domain, purpose, lifetime) and the date
+    of the last change: the page a privacy policy's cookie section links to. An unknown site
+    gets a 404 page in the language asked for (or English).
+    """
+    site = _declaration_site(site_key)
+    if site is None:
+        wanted = (request.args.get("lang") or "").split("-")[0].lower()
+        lang = wanted if wanted in SUPPORTED_LANGUAGES else "en"
+        page = render_template(
+            "declaration.html",
+            texts=declaration_texts(lang),
+            lang=lang,
+            site=None,
+            declaration=None,
+            languages=[],
+        )
+        response = Response(page, status=404, mimetype="text/html")
+    else:
+        lang = declaration_language(site, request)
+        page = render_template(
+            "declaration.html",
+            texts=declaration_texts(lang),
+            lang=lang,
+            site=site,
+            declaration=build_declaration(site, lang),
+            languages=widget_languages(site),
+        )
+        response = Response(page, mimetype="text/html")
+        response.headers["Cache-Control"] = "public, max-age=300"
+        response.vary.add("Accept-Language")
+    response.headers["Content-Security-Policy"] = DECLARATION_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/c/declaration.css")
+def declaration_styles() -> Response:
+    """The declaration page's stylesheet."""
+    response = Response(DECLARATION_CSS, mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@bp.get("/c/<site_key>/declaration.json")
+def declaration_data(site_key: str) -> Response:
+    """The declaration as the widget's ``data-role="declaration"`` hook renders it (``?lang=``).
+
+    Public and read cross-origin by the site's pages; ``?v=`` (the configuration digest) only
+    versions the URL, so a change of configuration is seen at once by pages with the new script.
+    """
+    site = _declaration_site(site_key)
+    if site is None:
+        response = problem_response(404, "No such site.", {"site_key": ["Unknown site."]})
+    else:
+        data = build_declaration(site, declaration_language(site, request))
+        response = Response(json.dumps(data, ensure_ascii=False), mimetype="application/json")
+        response.headers["Cache-Control"] = "public, max-age=300"
+        response.add_etag()
+        response.make_conditional(request)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 

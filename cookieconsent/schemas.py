@@ -9,6 +9,10 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from .models import iso_utc
 from .services.consent import ACTIONS
+from .services.design import COLOR as DESIGN_COLOR
+from .services.design import COLOR_MESSAGE as DESIGN_COLOR_MESSAGE
+from .services.design import LAYOUTS as DESIGN_LAYOUTS
+from .services.design import POSITIONS as DESIGN_POSITIONS
 from .services.jurisdictions import MODES
 from .services.policy import major as policy_major
 from .services.validation import (
@@ -361,6 +365,35 @@ class ConsentModeConfigSchema(Schema):
     url_passthrough = StrictBoolean()
 
 
+class DesignColorsSchema(Schema):
+    """A palette: each colour #rrggbb; one not given keeps the built-in colour."""
+
+    accent = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(DESIGN_COLOR.pattern, error=DESIGN_COLOR_MESSAGE),
+        metadata={"description": "Accept all and Reject all alike (equal prominence)."},
+    )
+    background = fields.String(
+        allow_none=True, validate=validate.Regexp(DESIGN_COLOR.pattern, error=DESIGN_COLOR_MESSAGE)
+    )
+    text = fields.String(
+        allow_none=True, validate=validate.Regexp(DESIGN_COLOR.pattern, error=DESIGN_COLOR_MESSAGE)
+    )
+
+
+class DesignSchema(Schema):
+    """The banner's layout, position and colours; contrast is checked by the service (WCAG 2.x)."""
+
+    layout = fields.String(allow_none=True, validate=validate.OneOf(list(DESIGN_LAYOUTS)))
+    position = fields.String(allow_none=True, validate=validate.OneOf(DESIGN_POSITIONS))
+    colors = fields.Nested(DesignColorsSchema, allow_none=True)
+    dark = fields.Nested(
+        DesignColorsSchema,
+        allow_none=True,
+        metadata={"description": "The palette where the visitor's system is dark."},
+    )
+
+
 class SiteConfigSchema(Schema):
     """A site's whole configuration; a PATCH may send any subset of the top-level keys."""
 
@@ -411,6 +444,8 @@ class SiteConfigSchema(Schema):
     texts = _texts_field(
         fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), allow_none=True)
     )
+    # Merged by key (layout, position, colors, dark); null restores a key's default.
+    design = fields.Nested(DesignSchema, allow_none=True)
     site_key = fields.String(dump_only=True)
     policy_version = fields.String(dump_only=True)
 

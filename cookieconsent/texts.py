@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .texts_more import MORE_BANNER_TEXTS, MORE_CATEGORY_TEXTS
+from .texts_more import MORE_BANNER_TEXTS, MORE_CATEGORY_TEXTS, MORE_DECLARATION_TEXTS
 
 BANNER_TEXT_KEYS = (
     "title",
@@ -100,6 +100,64 @@ RECEIPT_TEXT_KEYS = (
     "receipt_not_found",
     "receipt_unavailable",
 )
+
+# Texts of the public cookie declaration and of the widget's data-role="declaration" (never in
+# the script: the page and the declaration's JSON carry them). ``{date}`` and ``{n}`` are filled in.
+DECLARATION_TEXT_KEYS = (
+    "declaration_title",
+    "declaration_intro",
+    "declaration_updated",
+    "declaration_cookie",
+    "declaration_service",
+    "declaration_domain",
+    "declaration_purpose",
+    "declaration_lifetime",
+    "declaration_day",
+    "declaration_days",
+    "declaration_session",
+    "declaration_no_cookies",
+    "declaration_not_found",
+)
+
+DECLARATION_TEXTS: dict[str, dict[str, str]] = {
+    "vi": {
+        "declaration_title": "Công bố về cookie",
+        "declaration_intro": (
+            "Trang này liệt kê các cookie mà trang web sử dụng, theo mục đích, cùng dịch vụ đặt "
+            "chúng và thời gian lưu giữ."
+        ),
+        "declaration_updated": "Cập nhật lần cuối: {date}",
+        "declaration_cookie": "Cookie",
+        "declaration_service": "Dịch vụ",
+        "declaration_domain": "Tên miền",
+        "declaration_purpose": "Mục đích",
+        "declaration_lifetime": "Thời gian lưu",
+        "declaration_day": "1 ngày",
+        "declaration_days": "{n} ngày",
+        "declaration_session": "Đến khi đóng trình duyệt",
+        "declaration_no_cookies": "Không có cookie nào được khai báo cho mục này.",
+        "declaration_not_found": "Không có trang web nào ở địa chỉ này.",
+    },
+    "en": {
+        "declaration_title": "Cookie declaration",
+        "declaration_intro": (
+            "This page lists the cookies this website uses, by purpose, with the service that sets "
+            "them and how long they are kept."
+        ),
+        "declaration_updated": "Last changed: {date}",
+        "declaration_cookie": "Cookie",
+        "declaration_service": "Service",
+        "declaration_domain": "Domain",
+        "declaration_purpose": "Purpose",
+        "declaration_lifetime": "Kept for",
+        "declaration_day": "1 day",
+        "declaration_days": "{n} days",
+        "declaration_session": "Until the browser is closed",
+        "declaration_no_cookies": "No cookies are declared for this category.",
+        "declaration_not_found": "There is no website at this address.",
+    },
+    **MORE_DECLARATION_TEXTS,
+}
 
 BANNER_TEXTS: dict[str, dict[str, str]] = {
     "vi": {
@@ -301,6 +359,8 @@ CATEGORY_TEXTS: dict[str, dict[str, dict[str, str]]] = {
 }
 
 BANNER_TEXTS.update(MORE_BANNER_TEXTS)
+for _language, _declaration in DECLARATION_TEXTS.items():
+    BANNER_TEXTS[_language].update(_declaration)
 for _name, _texts in MORE_CATEGORY_TEXTS.items():
     CATEGORY_TEXTS[_name].update(_texts)
 

@@ -1109,3 +1109,200 @@ MORE_CATEGORY_TEXTS: dict[str, dict[str, dict[str, str]]] = {
         },
     },
 }
+
+# The public cookie declaration (``/c/<key>/declaration``) and the widget's data-role="declaration".
+MORE_DECLARATION_TEXTS: dict[str, dict[str, str]] = {
+    "fr": {
+        "declaration_title": "Déclaration relative aux cookies",
+        "declaration_intro": (
+            "Cette page liste les cookies utilisés par ce site, par finalité, avec le service qui "
+            "les dépose et leur durée de conservation."
+        ),
+        "declaration_updated": "Dernière modification : {date}",
+        "declaration_cookie": "Cookie",
+        "declaration_service": "Service",
+        "declaration_domain": "Domaine",
+        "declaration_purpose": "Finalité",
+        "declaration_lifetime": "Durée",
+        "declaration_day": "1 jour",
+        "declaration_days": "{n} jours",
+        "declaration_session": "Jusqu'à la fermeture du navigateur",
+        "declaration_no_cookies": "Aucun cookie n'est déclaré pour cette catégorie.",
+        "declaration_not_found": "Aucun site ne correspond à cette adresse.",
+    },
+    "de": {
+        "declaration_title": "Cookie-Erklärung",
+        "declaration_intro": (
+            "Diese Seite listet die Cookies dieser Website nach Zweck auf, mit dem Dienst, der sie "
+            "setzt, und ihrer Speicherdauer."
+        ),
+        "declaration_updated": "Zuletzt geändert: {date}",
+        "declaration_cookie": "Cookie",
+        "declaration_service": "Dienst",
+        "declaration_domain": "Domain",
+        "declaration_purpose": "Zweck",
+        "declaration_lifetime": "Speicherdauer",
+        "declaration_day": "1 Tag",
+        "declaration_days": "{n} Tage",
+        "declaration_session": "Bis der Browser geschlossen wird",
+        "declaration_no_cookies": "Für diese Kategorie sind keine Cookies angegeben.",
+        "declaration_not_found": "Unter dieser Adresse gibt es keine Website.",
+    },
+    "es": {
+        "declaration_title": "Declaración de cookies",
+        "declaration_intro": (
+            "Esta página enumera las cookies que usa este sitio, por finalidad, con el servicio "
+            "que las instala y cuánto tiempo se conservan."
+        ),
+        "declaration_updated": "Última modificación: {date}",
+        "declaration_cookie": "Cookie",
+        "declaration_service": "Servicio",
+        "declaration_domain": "Dominio",
+        "declaration_purpose": "Finalidad",
+        "declaration_lifetime": "Duración",
+        "declaration_day": "1 día",
+        "declaration_days": "{n} días",
+        "declaration_session": "Hasta que se cierra el navegador",
+        "declaration_no_cookies": "No se declaran cookies en esta categoría.",
+        "declaration_not_found": "No hay ningún sitio con esta dirección.",
+    },
+    "pt": {
+        "declaration_title": "Declaração de cookies",
+        "declaration_intro": (
+            "Esta página lista os cookies que este site usa, por finalidade, com o serviço que os "
+            "define e por quanto tempo são mantidos."
+        ),
+        "declaration_updated": "Última alteração: {date}",
+        "declaration_cookie": "Cookie",
+        "declaration_service": "Serviço",
+        "declaration_domain": "Domínio",
+        "declaration_purpose": "Finalidade",
+        "declaration_lifetime": "Duração",
+        "declaration_day": "1 dia",
+        "declaration_days": "{n} dias",
+        "declaration_session": "Até o navegador ser fechado",
+        "declaration_no_cookies": "Nenhum cookie é declarado nesta categoria.",
+        "declaration_not_found": "Não há nenhum site com este endereço.",
+    },
+    "it": {
+        "declaration_title": "Dichiarazione sui cookie",
+        "declaration_intro": (
+            "Questa pagina elenca i cookie usati da questo sito, per finalità, con il servizio che "
+            "li imposta e per quanto tempo vengono conservati."
+        ),
+        "declaration_updated": "Ultima modifica: {date}",
+        "declaration_cookie": "Cookie",
+        "declaration_service": "Servizio",
+        "declaration_domain": "Dominio",
+        "declaration_purpose": "Finalità",
+        "declaration_lifetime": "Durata",
+        "declaration_day": "1 giorno",
+        "declaration_days": "{n} giorni",
+        "declaration_session": "Fino alla chiusura del browser",
+        "declaration_no_cookies": "Nessun cookie dichiarato per questa categoria.",
+        "declaration_not_found": "Non esiste alcun sito a questo indirizzo.",
+    },
+    "nl": {
+        "declaration_title": "Cookieverklaring",
+        "declaration_intro": (
+            "Deze pagina somt de cookies van deze website op, per doel, met de dienst die ze "
+            "plaatst en hoe lang ze worden bewaard."
+        ),
+        "declaration_updated": "Laatst gewijzigd: {date}",
+        "declaration_cookie": "Cookie",
+        "declaration_service": "Dienst",
+        "declaration_domain": "Domein",
+        "declaration_purpose": "Doel",
+        "declaration_lifetime": "Bewaartermijn",
+        "declaration_day": "1 dag",
+        "declaration_days": "{n} dagen",
+        "declaration_session": "Tot de browser wordt gesloten",
+        "declaration_no_cookies": "Voor deze categorie zijn geen cookies opgegeven.",
+        "declaration_not_found": "Er is geen website op dit adres.",
+    },
+    "ja": {
+        "declaration_title": "Cookieに関する表示",
+        "declaration_intro": (
+            "このページでは、このサイトが使用するCookieを目的別に、設定するサービスと保存期間とともに示します。"
+        ),
+        "declaration_updated": "最終更新日：{date}",
+        "declaration_cookie": "Cookie",
+        "declaration_service": "サービス",
+        "declaration_domain": "ドメイン",
+        "declaration_purpose": "目的",
+        "declaration_lifetime": "保存期間",
+        "declaration_day": "1日",
+        "declaration_days": "{n}日",
+        "declaration_session": "ブラウザを閉じるまで",
+        "declaration_no_cookies": "このカテゴリに登録されたCookieはありません。",
+        "declaration_not_found": "このアドレスのサイトはありません。",
+    },
+    "ko": {
+        "declaration_title": "쿠키 고지",
+        "declaration_intro": (
+            "이 페이지는 이 사이트가 사용하는 쿠키를 목적별로, "
+            "쿠키를 설정하는 서비스와 보관 기간과 함께 보여 줍니다."
+        ),
+        "declaration_updated": "마지막 변경: {date}",
+        "declaration_cookie": "쿠키",
+        "declaration_service": "서비스",
+        "declaration_domain": "도메인",
+        "declaration_purpose": "목적",
+        "declaration_lifetime": "보관 기간",
+        "declaration_day": "1일",
+        "declaration_days": "{n}일",
+        "declaration_session": "브라우저를 닫을 때까지",
+        "declaration_no_cookies": "이 범주에 등록된 쿠키가 없습니다.",
+        "declaration_not_found": "이 주소의 사이트가 없습니다.",
+    },
+    "zh": {
+        "declaration_title": "Cookie 声明",
+        "declaration_intro": "本页按用途列出本网站使用的 Cookie，以及设置它们的服务和保存期限。",
+        "declaration_updated": "最后更新：{date}",
+        "declaration_cookie": "Cookie",
+        "declaration_service": "服务",
+        "declaration_domain": "域名",
+        "declaration_purpose": "用途",
+        "declaration_lifetime": "保存期限",
+        "declaration_day": "1 天",
+        "declaration_days": "{n} 天",
+        "declaration_session": "直到关闭浏览器",
+        "declaration_no_cookies": "此类别没有声明任何 Cookie。",
+        "declaration_not_found": "此地址没有对应的网站。",
+    },
+    "th": {
+        "declaration_title": "คำประกาศเกี่ยวกับคุกกี้",
+        "declaration_intro": (
+            "หน้านี้แสดงคุกกี้ที่เว็บไซต์นี้ใช้ แยกตามวัตถุประสงค์ พร้อมบริการที่ตั้งค่าคุกกี้และระยะเวลาการเก็บรักษา"
+        ),
+        "declaration_updated": "แก้ไขล่าสุด: {date}",
+        "declaration_cookie": "คุกกี้",
+        "declaration_service": "บริการ",
+        "declaration_domain": "โดเมน",
+        "declaration_purpose": "วัตถุประสงค์",
+        "declaration_lifetime": "ระยะเวลาการเก็บรักษา",
+        "declaration_day": "1 วัน",
+        "declaration_days": "{n} วัน",
+        "declaration_session": "จนกว่าจะปิดเบราว์เซอร์",
+        "declaration_no_cookies": "ไม่มีคุกกี้ที่ประกาศไว้ในหมวดหมู่นี้",
+        "declaration_not_found": "ไม่มีเว็บไซต์ที่ที่อยู่นี้",
+    },
+    "id": {
+        "declaration_title": "Pernyataan cookie",
+        "declaration_intro": (
+            "Halaman ini mencantumkan cookie yang digunakan situs ini, menurut tujuannya, beserta "
+            "layanan yang memasangnya dan berapa lama cookie disimpan."
+        ),
+        "declaration_updated": "Terakhir diubah: {date}",
+        "declaration_cookie": "Cookie",
+        "declaration_service": "Layanan",
+        "declaration_domain": "Domain",
+        "declaration_purpose": "Tujuan",
+        "declaration_lifetime": "Masa simpan",
+        "declaration_day": "1 hari",
+        "declaration_days": "{n} hari",
+        "declaration_session": "Sampai browser ditutup",
+        "declaration_no_cookies": "Tidak ada cookie yang dinyatakan untuk kategori ini.",
+        "declaration_not_found": "Tidak ada situs di alamat ini.",
+    },
+}

@@ -9,6 +9,7 @@
 //             The server calls it with the site's configuration: `(function(__cc_config){…})(…);`.
 //   tags.js   an ES module the core imports as it starts: gating and clean-up.
 //   prefs.js  an ES module imported on demand: the preferences dialog and the data panel.
+//   declaration.js  an ES module the tags module imports on pages with data-role="declaration".
 import {createHash} from "node:crypto";
 import {readFileSync, readdirSync, writeFileSync} from "node:fs";
 import {dirname, join} from "node:path";
@@ -57,10 +58,15 @@ const prefs = await esbuild.build({
   ...common, entryPoints: [join(source, "prefs.js")], format: "esm",
   define: {__cc_prefs_css: JSON.stringify(await css("prefs.css"))},
 });
+Object.assign(mangleCache, prefs.mangleCache);
+const declaration = await esbuild.build({
+  ...common, entryPoints: [join(source, "declaration.js")], format: "esm",
+});
 const files = {
   "core.js": header + "(function(__cc_config){" + core.outputFiles[0].text.trim() + "})",
   "tags.js": header + tags.outputFiles[0].text,
   "prefs.js": header + prefs.outputFiles[0].text,
+  "declaration.js": header + declaration.outputFiles[0].text,
 };
 
 const stale = [];

@@ -112,6 +112,7 @@ def test_get_returns_the_whole_configuration(
         "services": [],
         "consent_mode": {"ads_data_redaction": False, "url_passthrough": False},
         "texts": {},
+        "design": {},
     }
 
 

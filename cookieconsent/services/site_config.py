@@ -3,7 +3,10 @@
 Changes merge into what is stored: top-level keys not sent stay; ``texts`` (the site's, and a
 category's) merge by language and key, where ``""`` or ``null`` restores the built-in text; lists
 (``domains``, ``languages``, ``categories``, ``services``) replace the stored list. A language
-taken out of ``languages`` takes its text overrides with it.
+taken out of ``languages`` takes its text overrides with it. ``design`` merges by key: each of
+``layout``, ``position``, ``colors`` and ``dark`` that is sent replaces the stored one (a palette
+is checked whole, so it is replaced whole), ``null`` restores its default, and ``design: {}`` or
+``null`` changes nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 from ..extensions import db
 from ..models import Category, Service, Site
 from ..texts import DEFAULT_LANGUAGES
+from .design import design_errors, normalized_design
 from .network import normalize_domain, registrable_domains
 from .sites import widget_languages
 from .trackers import tracker_cookie, tracker_name
@@ -66,6 +70,7 @@ def export_site_config(site: Site) -> dict[str, Any]:
             "url_passthrough": site.url_passthrough,
         },
         "texts": site.texts,
+        "design": dict(site.design or {}),
     }
 
 
@@ -232,6 +237,9 @@ def apply_site_config(site: Site, config: Mapping[str, Any], *, commit: bool = T
         _check_services(services, category_names, offered, errors)
     if "texts" in config:
         _check_texts(config["texts"], offered, errors)
+    design = _merged_design(site, config.get("design"))
+    if design is not None:
+        errors.update(design_errors(design))
     if errors:
         raise SiteConfigError(errors)
 
@@ -263,6 +271,8 @@ def apply_site_config(site: Site, config: Mapping[str, Any], *, commit: bool = T
         site.cookie_domain = cookie_domain
     if "languages" in config:
         site.languages = list(dict.fromkeys(config["languages"]))
+    if design is not None:
+        site.design = normalized_design(design)
     if "consent_mode" in config:
         for key, value in config["consent_mode"].items():
             setattr(site, key, value)
@@ -282,6 +292,14 @@ def apply_site_config(site: Site, config: Mapping[str, Any], *, commit: bool = T
     if commit:
         db.session.commit()
     return site
+
+
+def _merged_design(site: Site, sent: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The stored design with the keys sent laid over it; ``None`` when nothing was sent."""
+    if not sent:
+        return None
+    merged = {**(site.design or {}), **sent}
+    return {key: value for key, value in merged.items() if value is not None}
 
 
 def _drop_texts_of_removed_languages(site: Site) -> None:

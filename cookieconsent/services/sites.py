@@ -27,6 +27,7 @@ from ..texts import (
     DEFAULT_LANGUAGES,
 )
 from .chain import start_site_chain
+from .design import widget_design
 from .jurisdictions import effective_rules
 from .network import normalize_domain
 from .policy import current_version, in_force
@@ -428,6 +429,9 @@ def widget_config(site: Site) -> dict[str, Any]:
         "scriptTimeoutMs": site.script_timeout_ms,
         "texts": texts,
     }
+    # Only a design that differs from the built-in look goes in (see services/design.py).
+    if design := widget_design(site.design or {}):
+        config["design"] = design
     config["digest"] = snapshot_digest(
         snapshot_content(config, effective_rules(site.jurisdiction_rules))
     )

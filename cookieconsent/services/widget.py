@@ -46,9 +46,10 @@ def core_script() -> str:
     return _bundle_file("core.js").rstrip()
 
 
-# ES modules the core imports: "tags" as it starts (gating, clean-up), "prefs" when the visitor
-# opens the preferences (the dialog and the data panel).
-MODULES = ("tags", "prefs")
+# ES modules the core imports: "tags" as it starts (gating, clean-up, the host page's hooks),
+# "prefs" when the visitor opens the preferences (the dialog and the data panel), and
+# "declaration" (imported by "tags") on pages with a data-role="declaration" element.
+MODULES = ("tags", "prefs", "declaration")
 
 
 @cache

@@ -21,7 +21,8 @@ const RTL = ["ar", "he", "fa", "ur", "ps", "sd", "ug", "yi", "dv", "ckb"];
  * @param {import("./types.js").WidgetConfig} config
  */
 function pickLanguage(config) {
-  const wanted = [document.documentElement.lang].concat(navigator.languages || []);
+  const wanted = [(config.preview || {}).language, document.documentElement.lang]
+    .concat(navigator.languages || []);
   for (const candidate of wanted) {
     const tag = String(candidate || "").toLowerCase();
     for (const option of [tag, tag.split("-")[0]]) {
@@ -165,9 +166,15 @@ export function createUi(cc) {
 
   function build() {
     if (root) return;
-    injectStyles(__cc_css, nonce);
+    // The site's palettes go over the built-in ones; the preview may force one of them.
+    const design = config.design || {};
+    const theme = (config.preview || {}).theme;
+    const css = __cc_css + "#cookieconsent{" + (design.c || "") +
+      "}@media(prefers-color-scheme:dark){#cookieconsent{" + (design.d || "") + "}}";
+    injectStyles(theme ? css.split("(prefers-color-scheme:dark)").join(theme === "dark" ? " all" : " not all")
+      : css, nonce);
     root = el("div", {
-      class: "root", lang: language, dir: RTL.indexOf(language.split("-")[0]) < 0 ? "ltr" : "rtl",
+      class: "root " + (design.l || "box") + " " + (design.p || "bottom"), lang: language, dir: RTL.indexOf(language.split("-")[0]) < 0 ? "ltr" : "rtl",
     });
     root.id = PREFIX;
     reopen = button("reopen", texts.reopen, showPreferences, "reopen");
@@ -200,6 +207,7 @@ export function createUi(cc) {
     // Until the regime's texts are here, no layer of another regime is shown.
     banner.hidden = open || answered || !ok;
     reopen.hidden = open || !answered;
+    if (!banner.hidden) cc._shown();
     // The GPC notice speaks only while the opt-out stands: an explicit accept ends it.
     root.querySelectorAll("[data-role=gpc-notice]").forEach((node) => {
       node.hidden = !cc._gpcNotice();

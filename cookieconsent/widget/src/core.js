@@ -1,5 +1,17 @@
 /* core.js: the visitor's state, the choices on their way to the service, window.cookieConsent.
  *
+ * Preview (the console's live preview runs the real widget with a draft): the configuration's
+ * `preview` is `true` or `{regime, language, theme}`. Then nothing is written or sent (no
+ * stored record, no choice, no lookup, no "banner shown" beacon); `regime` ("opt-in",
+ * "opt-out", "notice", or a rule name such as "opt-in-stats-exempt", read by its prefix) is the
+ * regime drawn without asking the service; `language` is shown when the site offers it, before
+ * the page's and the browser's; `theme` "dark" or "light" forces that palette whatever the
+ * visitor's system prefers (banner.js).
+ *
+ * "Banners shown": once per page view, when the first layer has been shown and the regime is
+ * known, one beacon (a keepalive POST without credentials, no visitor ID) tells the service
+ * the region and the language, which it counts per day. It never holds up the banner.
+ *
  * State has three layers, all in one stored record:
  * - what the service confirmed: a decision recorded for this site (v, d, c, s, p, t, e);
  * - choices not yet confirmed (q), sent one at a time in order, each with its own
@@ -67,7 +79,9 @@ function start() {
   const queue = () => r.q || (r.q = []);
   // Never longer than an hour ahead: a record promising more was not written by the widget.
   const regionKnown = () => r.x > now() && r.x <= now() + 36e5;
-  const mode = () => (regionKnown() && MODES.indexOf(r.m) >= 0 ? r.m : "opt-in");
+  const preview = config.preview || {};
+  const forced = MODES.find((name) => String(preview.regime).indexOf(name) === 0);
+  const mode = () => forced || (regionKnown() && MODES.indexOf(r.m) >= 0 ? r.m : "opt-in");
   const reasked = () => r.d === 1 && major(r.p) < major(config.policyVersion);
   /**
    * The service's decision still counts: a visitor ID, the same layout, not expired (nor
@@ -415,7 +429,7 @@ function start() {
 
   /** Asks the service for the regime; the script itself stays one cacheable file for all. */
   function learnRegion(done) {
-    if (regionKnown()) return done();
+    if (regionKnown() || forced) return done();
     const timer = setTimeout(done, 1500);
     const finish = () => {
       clearTimeout(timer);
@@ -468,6 +482,8 @@ function start() {
 
   /** Gating and clean-up, from the tags module once it is here. */
   let tags = null;
+  // Whether this page view's first layer was counted; a preview never is.
+  let counted = config.preview;
   const ui = createUi({
     _config: config, _base: base, _module: moduleUrl, _siteApi: siteApi, _api: api, _get: get, _gpc: gpc,
     _allowed: allowed, _allowedService: allowedService, _mode: mode, _reasked: reasked,
@@ -480,6 +496,15 @@ function start() {
       r.n = 1;
       persist();
       refresh();
+    },
+    /** The first layer is on screen: count it once, when the regime is known; never in preview. */
+    _shown() {
+      if (!ready || counted) return;
+      counted = 1;
+      const body = JSON.stringify({region: get().region, language: ui._language()});
+      setTimeout(() => fetch(base + "/c/" + encodeURIComponent(config.siteKey) + "/shown", {
+        method: "POST", body, keepalive: true, credentials: "omit", mode: "no-cors",
+      }).catch(() => {}));
     },
   });
 
@@ -511,7 +536,7 @@ function start() {
     tags = module.default({
       _allowed: allowed, _allowedService: allowedService, _categories: names,
       _services: serviceNames, _timeoutMs: config.scriptTimeoutMs, _serviceConfig: config.services,
-      _own: PREFIX,
+      _own: PREFIX, _api: api, _module: moduleUrl, _base: base, _config: config, _language: ui._language,
     });
     tags._clean();
     tags._scan();

@@ -2,10 +2,12 @@
  *
  * Waking gated scripts and embeds (gate.js, with document.write routing from docwrite.js) and
  * removing what refused services left behind (cleanup.js). It loads beside the first layer,
- * never before it, and comes from the browser's cache on every later page.
+ * never before it, and comes from the browser's cache on every later page. It also starts the
+ * hooks in the host page's content (hooks.js: data-role="withdraw" and "declaration").
  */
 import {createGate} from "./gate.js";
 import {cleanUp} from "./cleanup.js";
+import {startHooks} from "./hooks.js";
 
 /**
  * @param {object} options  See createGate; plus the site's services and the widget's own
@@ -15,6 +17,7 @@ import {cleanUp} from "./cleanup.js";
 export default function start(options) {
   const gate = createGate(options);
   gate._observe();
+  startHooks(options);
   return {
     _scan: gate._scan,
     _clean: () => cleanUp(options._serviceConfig, options._allowedService, options._own),
