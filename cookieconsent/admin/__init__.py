@@ -151,6 +151,7 @@ def init_app(app: Flask) -> None:
 
 from . import (
     views,  # noqa: E402, F401  (the routes register on the blueprint)
+    views_log,  # noqa: E402, F401  (the consent log and a visitor's page)
     views_members,  # noqa: E402, F401  (members, invitations, webhooks)
     views_stats,  # noqa: E402, F401  (the statistics pages)
 )

@@ -182,6 +182,9 @@ def parse_filters(values: Mapping[str, Any]) -> LogFilters:
     """
     errors: dict[str, list[str]] = {}
     visitor_id = _text(values, "visitor_id")
+    if visitor_id is not None and visitor_id.startswith("'"):
+        # As a CSV export shows an ID that starts with "-" (see csv_safe), copied back.
+        visitor_id = visitor_id[1:] or None
     if visitor_id is not None and not (_RAW_ID.match(visitor_id) or _SIGNED_ID.match(visitor_id)):
         errors["visitor_id"] = [
             "Not a visitor ID: paste it as the visitor or the receipt shows it."
@@ -277,7 +280,7 @@ def resolve_visitor(site: Site, given: str, secret_keys: Sequence[str] | None = 
         ) from None
 
 
-_COLUMNS = (
+_COLUMNS: tuple[Any, ...] = (
     ConsentEvent.id,
     ConsentEvent.created_at,
     ConsentEvent.sequence,
