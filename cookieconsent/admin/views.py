@@ -27,6 +27,7 @@ from ..services.sites import create_site
 from ..services.validation import InvalidInput
 from . import CONSOLE_LANGUAGES, bp, site_view
 from .forms import EmptyForm, LanguageForm, PasswordForm, SignInForm, SiteForm, TokenForm
+from .messages import translate
 
 
 def _email_key() -> str:
@@ -38,9 +39,9 @@ def field_errors(form: Any, error: InvalidInput) -> None:
     for field, messages in error.errors.items():
         target = getattr(form, field.split(".")[0], None)
         if target is not None and hasattr(target, "errors"):
-            target.errors = [*list(target.errors or []), *(_(m) for m in messages)]
+            target.errors = [*list(target.errors or []), *(translate(m) for m in messages)]
         else:
-            form.form_errors.extend(_(m) for m in messages)
+            form.form_errors.extend(translate(m) for m in messages)
 
 
 @bp.route("/sign-in", endpoint="sign_in", methods=["GET", "POST"])
