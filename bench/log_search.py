@@ -64,11 +64,11 @@ def load(url: str, events: int, keys: str) -> None:
         subprocess.run([*loader, *extra, "--days", "365"], check=True, env=env)
 
 
-def create_database() -> tuple[str, Any]:
+def create_database(label: str = "log") -> tuple[str, Any]:
     """A fresh database; returns its URL and the admin engine that drops it."""
     import sqlalchemy as sa
 
-    name = f"cookieconsent_bench_log_{uuid.uuid4().hex[:10]}"
+    name = f"cookieconsent_bench_{label}_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -118,6 +118,8 @@ def searches(site: Any) -> list[tuple[str, dict[str, Any]]]:
         ("action reject_all + region DE", {"action": "reject_all", "region": "DE"}),
         ("category analytics=true, a week", {"category": "analytics=true", **week}),
         ("language en", {"language": "en"}),
+        ("source gpc", {"source": "gpc"}),
+        ("source api (none on record)", {"source": "api"}),
     ]
 
 
