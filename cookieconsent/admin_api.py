@@ -318,6 +318,7 @@ class Tokens(MethodView):
 
 @blp.route("/tokens/<int:token_id>", methods=["DELETE"])
 @blp.response(204)
+@blp.alt_response(404, description="No such token of yours")
 @blp.doc(security=BEARER)
 def revoke(token_id: int) -> None:
     """Revoke one of the user's tokens (it may be the one making this request)."""
