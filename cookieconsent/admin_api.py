@@ -327,6 +327,7 @@ def revoke(token_id: int) -> None:
 
 
 from . import (
+    admin_api_config,  # noqa: E402, F401  (configuration, drafts, versions)
     admin_api_log,  # noqa: E402, F401  (the consent log: search, export, visitors)
     admin_api_members,  # noqa: E402, F401  (members, invitations, webhooks)
     admin_api_stats,  # noqa: E402, F401  (statistics operations on blp)

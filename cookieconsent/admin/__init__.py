@@ -135,7 +135,10 @@ def console_headers(response: Response) -> Response:
 
 def error_page(status: int) -> Response:
     """The console's page for an error: what happened, in the console's language."""
-    response = Response(render_template("admin/error.html", status=status), status=status)
+    # Also for addresses no console route matched (a 405 from routing), where the blueprint's
+    # context processor does not run: its names are given here.
+    page = render_template("admin/error.html", status=status, **navigation())
+    response = Response(page, status=status)
     return console_headers(response)
 
 
@@ -151,6 +154,7 @@ def init_app(app: Flask) -> None:
 
 from . import (
     views,  # noqa: E402, F401  (the routes register on the blueprint)
+    views_config,  # noqa: E402, F401  (banner, texts, policy, design, history, settings)
     views_log,  # noqa: E402, F401  (the consent log and a visitor's page)
     views_members,  # noqa: E402, F401  (members, invitations, webhooks)
     views_stats,  # noqa: E402, F401  (the statistics pages)
