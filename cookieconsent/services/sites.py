@@ -349,6 +349,9 @@ def bundled_config(config: Mapping[str, Any]) -> dict[str, Any]:
         for key, value in config.items()
         if key not in {"categories", "services", "consentMode", "texts"} and value is not None
     }
+    # The widget's own default (core.js).
+    if compact.get("lifetimeDays") == 182:
+        del compact["lifetimeDays"]
     compact["categories"] = [category["name"] for category in config["categories"]]
     compact["services"] = [
         {
