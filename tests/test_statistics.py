@@ -304,14 +304,15 @@ def test_a_bad_period_gets_a_message_on_its_field(
     assert 'aria-invalid="true"' in html
 
 
+@pytest.mark.parametrize("size", ["", "&size=narrow"])
 @pytest.mark.parametrize("chart", ["activity", "decisions", "opt-in"])
 def test_charts_are_svg_images_without_scripts(
-    console: FlaskClient, history: Site, chart: str
+    console: FlaskClient, history: Site, chart: str, size: str
 ) -> None:
     member(history, "chu@shop.vn", "viewer")
     sign_in(console, "chu@shop.vn")
     response = console.get(
-        f"/admin/sites/{history.site_key}/stats/{chart}.svg?from=2026-03-01&to=2026-03-03"
+        f"/admin/sites/{history.site_key}/stats/{chart}.svg?from=2026-03-01&to=2026-03-03{size}"
     )
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"

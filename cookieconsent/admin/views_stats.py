@@ -189,8 +189,9 @@ def _chart(kind: Callable[..., Any], colors: Sequence[str], title: str, **option
         font_family='system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif',
         label_font_size=13,
         major_label_font_size=13,
-        legend_font_size=14,
-        value_font_size=13,
+        legend_font_size=13,
+        value_font_size=14,
+        value_label_font_size=14,
         no_data_font_size=20,
         colors=tuple(colors),
         opacity="0.9",
@@ -202,8 +203,8 @@ def _chart(kind: Callable[..., Any], colors: Sequence[str], title: str, **option
         "js": [],
         "css": ["file://style.css", "file://graph.css", CHART_CSS],
         "explicit_size": False,
-        "width": 900,
-        "height": 340,
+        "width": 640,
+        "height": 330,
         "legend_at_bottom": True,
         "legend_at_bottom_columns": 3,
         "show_y_guides": True,
@@ -219,18 +220,24 @@ def _chart(kind: Callable[..., Any], colors: Sequence[str], title: str, **option
     return chart
 
 
-def _day_axis(stats: SiteStatistics) -> dict[str, Any]:
+# Narrow charts for phones: the same figures, drawn to be read at 360 pixels.
+NARROW = {"width": 380, "height": 300}
+
+
+def _day_axis(stats: SiteStatistics, narrow: bool) -> dict[str, Any]:
+    """Day labels on the x axis, a handful of them whatever the period's length."""
     labels = [day_label(date.fromisoformat(t.key)) for t in stats.days]
-    every = max(1, math.ceil(len(labels) / 10))
+    every = max(1, math.ceil(len(labels) / (4 if narrow else 7)))
     return {
         "x_labels": labels,
         "x_labels_major_every": every,
         "show_minor_x_labels": every == 1,
         "truncate_label": -1,
+        **(NARROW if narrow else {}),
     }
 
 
-def activity_chart(stats: SiteStatistics) -> bytes:
+def activity_chart(stats: SiteStatistics, narrow: bool = False) -> bytes:
     """Banners shown and decisions, per day."""
     title = _("Banners shown and decisions per day")
     chart = _chart(
@@ -239,24 +246,32 @@ def activity_chart(stats: SiteStatistics) -> bytes:
         title,
         dots_size=2.5,
         stroke_style={"width": 2.5},
+        legend_at_bottom_columns=2,
         min_scale=2,
-        **_day_axis(stats),
+        **_day_axis(stats, narrow),
     )
     chart.add(_("Banners shown"), [t.banners_shown for t in stats.days])
     chart.add(_("Decisions"), [t.decisions.total for t in stats.days])
     return chart.render()  # type: ignore[no-any-return]
 
 
-def decisions_chart(stats: SiteStatistics) -> bytes:
+def decisions_chart(stats: SiteStatistics, narrow: bool = False) -> bytes:
     """Decisions per day, stacked by kind."""
     title = _("Decisions per day by kind")
-    chart = _chart(pygal.StackedBar, KIND_COLORS, title, min_scale=2, **_day_axis(stats))
+    chart = _chart(
+        pygal.StackedBar,
+        KIND_COLORS,
+        title,
+        min_scale=2,
+        legend_at_bottom_columns=2 if narrow else 3,
+        **_day_axis(stats, narrow),
+    )
     for kind in DECISION_KINDS:
         chart.add(str(KIND_LABELS[kind]), [getattr(t.decisions, kind) for t in stats.days])
     return chart.render()  # type: ignore[no-any-return]
 
 
-def opt_in_chart(stats: SiteStatistics) -> bytes:
+def opt_in_chart(stats: SiteStatistics, narrow: bool = False) -> bytes:
     """The period's opt-in rate per category, in percent."""
     title = _("Opt-in rate per category")
     chart = _chart(
@@ -264,21 +279,25 @@ def opt_in_chart(stats: SiteStatistics) -> bytes:
         ACTIVITY_COLORS[:1],
         title,
         range=(0, 100),
+        y_labels=[0, 25, 50, 75, 100] if narrow else [0, 20, 40, 60, 80, 100],
         show_legend=False,
         print_values=True,
         value_formatter=lambda value: f"{value:.0f}%",
-        height=max(160, 70 + 60 * len(stats.categories)),
+        width=380 if narrow else 560,
+        height=max(150, 60 + 56 * len(stats.categories)),
     )
-    rates = stats.totals.opt_in_rates(stats.categories)
-    chart.x_labels = list(stats.categories)
+    # pygal draws the first label at the bottom: reversed, the banner's order reads downwards.
+    names = list(reversed(stats.categories))
+    rates = stats.totals.opt_in_rates(names)
+    chart.x_labels = names
     chart.add(
         _("Opt-in rate"),
-        [None if rates[name] is None else round(100 * (rates[name] or 0), 1) for name in rates],
+        [None if rates[name] is None else round(100 * (rates[name] or 0), 1) for name in names],
     )
     return chart.render()  # type: ignore[no-any-return]
 
 
-CHARTS: dict[str, Callable[[SiteStatistics], bytes]] = {
+CHARTS: dict[str, Callable[[SiteStatistics, bool], bytes]] = {
     "activity": activity_chart,
     "decisions": decisions_chart,
     "opt-in": opt_in_chart,
@@ -298,6 +317,8 @@ def site_stats(site: Site) -> tuple[str, int] | str:
     period = chosen_period(form)
     if period is None:
         return render_template("admin/stats.html", site=site, form=form, stats=None), 422
+    # The custom fields start from the period shown, to move one end of it.
+    form.start.data, form.end.data = period.start, period.end
     stats = site_statistics(site, period)
     return render_template(
         "admin/stats.html",
@@ -337,11 +358,14 @@ def percent(rate: float | None) -> str:
 @bp.get("/sites/<site_key>/stats/<chart>.svg", endpoint="site_stats_chart")
 @site_view("view")
 def site_stats_chart(site: Site, chart: str) -> Response:
-    """One chart of the period as an SVG image (``activity``, ``decisions`` or ``opt-in``)."""
+    """One chart of the period as an SVG image (``activity``, ``decisions`` or ``opt-in``).
+
+    ``?size=narrow`` draws it for a phone's width, with fewer labels.
+    """
     draw = CHARTS.get(chart)
     if draw is None:
         abort(404)
-    svg = draw(site_statistics(site, query_period()))
+    svg = draw(site_statistics(site, query_period()), request.args.get("size") == "narrow")
     response = Response(svg, mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = SVG_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
