@@ -326,9 +326,9 @@ def revoke(token_id: int) -> None:
         fail(404, "No such token of yours.", {"token_id": ["Unknown or revoked token."]})
 
 
-from . import (
-    admin_api_config,  # noqa: E402, F401  (configuration, drafts, versions)
-    admin_api_log,  # noqa: E402, F401  (the consent log: search, export, visitors)
-    admin_api_members,  # noqa: E402, F401  (members, invitations, webhooks)
-    admin_api_stats,  # noqa: E402, F401  (statistics operations on blp)
+from . import (  # noqa: E402, F401  (the view modules register on the blueprint)
+    admin_api_config,  # configuration, drafts, versions
+    admin_api_log,  # the consent log: search, export, visitors
+    admin_api_members,  # members, invitations, webhooks
+    admin_api_stats,  # statistics operations on blp
 )

@@ -576,3 +576,15 @@ def test_drafts_never_reach_visitors(
     post(console, site, "texts", {"t-title": "Không ai thấy"})
     assert db.session.execute(sa.select(sa.func.count()).select_from(ConfigDraft)).scalar() == 1
     assert client.get(f"/c/{site.site_key}.js").get_data() == before
+
+
+def test_the_overview_shows_the_embed_tag_to_copy_and_where_it_was_last_seen(
+    console: FlaskClient, site: Site, owner: Any
+) -> None:
+    page = page_of(console, site, "")
+    assert f"/c/{site.site_key}.js" in page and 'data-copy="#embed-tag"' in page
+    assert "Not seen on a page yet" in page
+    site.last_seen_origin = "https://shop.example"
+    site.last_seen_at = site.created_at
+    db.session.commit()
+    assert "Last seen running on https://shop.example" in page_of(console, site, "")

@@ -152,10 +152,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-from . import (
-    views,  # noqa: E402, F401  (the routes register on the blueprint)
-    views_config,  # noqa: E402, F401  (banner, texts, policy, design, history, settings)
-    views_log,  # noqa: E402, F401  (the consent log and a visitor's page)
-    views_members,  # noqa: E402, F401  (members, invitations, webhooks)
-    views_stats,  # noqa: E402, F401  (the statistics pages)
+from . import (  # noqa: E402, F401  (the view modules register on the blueprint)
+    views,  # the routes register on the blueprint
+    views_config,  # banner, texts, policy, design, history, settings
+    views_log,  # the consent log and a visitor's page
+    views_members,  # members, invitations, webhooks
+    views_stats,  # the statistics pages
 )

@@ -40,6 +40,39 @@ FIRST_TEXTS = (
 )
 
 
+# What each text is, for people who do not read keys; the key is shown beside it.
+TEXT_LABELS = {
+    "title": _l("Title"),
+    "description": _l("Description"),
+    "accept_all": _l("Accept all button"),
+    "reject_all": _l("Reject all button"),
+    "preferences": _l("Preferences button"),
+    "policy_link": _l("Privacy policy link"),
+    "reopen": _l("Button to reopen the banner"),
+    "preferences_title": _l("Preferences title"),
+    "preferences_description": _l("Preferences description"),
+    "save": _l("Save button"),
+    "close": _l("Close button"),
+    "always_on": _l("Label of essential cookies"),
+    "withdraw": _l("Withdraw button"),
+    "gpc_honored": _l("Global Privacy Control notice"),
+    "error": _l("Error message"),
+    "queued": _l("Choice waiting to be sent"),
+    "opt_out_description": _l("Description where visitors opt out"),
+    "do_not_sell": _l("Do not sell or share link"),
+    "notice_description": _l("Description where a notice is enough"),
+    "dismiss": _l("Dismiss button"),
+    "policy_updated": _l("Policy updated notice"),
+    "your_data": _l("Your data title"),
+    "history": _l("History button"),
+    "export": _l("Export button"),
+    "erase": _l("Erase button"),
+    "erase_confirm": _l("Erase confirmation"),
+    "erased": _l("Erased message"),
+    "receipt": _l("Receipt link"),
+}
+
+
 def lines(value: str | None) -> list[str]:
     """The non-empty lines of a text area, trimmed."""
     return [line.strip() for line in (value or "").splitlines() if line.strip()]
@@ -220,13 +253,13 @@ def texts_form(keys: list[str], categories: list[str], data: dict[str, Any]) -> 
         setattr(
             TextsForm,
             f"t-{key}",
-            field_class(key, validators=[Optional()]),
+            field_class(TEXT_LABELS.get(key, key), validators=[Optional()]),
         )
     for name in categories:
-        setattr(TextsForm, f"c-{name}-title", StringField(f"{name}.title", validators=[Optional()]))
+        setattr(TextsForm, f"c-{name}-title", StringField(_l("Title"), validators=[Optional()]))
         setattr(
             TextsForm,
             f"c-{name}-description",
-            TextAreaField(f"{name}.description", validators=[Optional()]),
+            TextAreaField(_l("Description"), validators=[Optional()]),
         )
     return TextsForm(data=data)
