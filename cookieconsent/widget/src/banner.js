@@ -71,6 +71,10 @@ export function createUi(cc) {
 
   /** Every text of the visitor's language, fetched once (a public, cacheable file). */
   function fullTexts() {
+    if (!full && config.preview) {
+      // A preview carries its draft's texts whole: the live ones must never replace them.
+      full = Promise.resolve(texts);
+    }
     if (!full) {
       // The digest versions the file, so the browser may keep it as long as the configuration.
       full = request("GET", cc._base + "/c/" + encodeURIComponent(config.siteKey) + "/texts/" +
@@ -87,7 +91,8 @@ export function createUi(cc) {
 
   /** The texts the current regime needs are here; else they are fetched and `sync` runs again. */
   function haveTexts() {
-    if (texts && (cc._mode() === "opt-in" || texts.dismiss) && (!cc._gpc || texts.gpc_honored)) {
+    if (config.preview ||
+      texts && (cc._mode() === "opt-in" || texts.dismiss) && (!cc._gpc || texts.gpc_honored)) {
       return true;
     }
     fullTexts().then(() => sync(), () => {});

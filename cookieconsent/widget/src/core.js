@@ -457,7 +457,7 @@ function start() {
     withdraw: () => choose("withdraw"),
     optOut: () => choose("opt_out"),
     erase() {
-      if (!r.v) return Promise.resolve(get());
+      if (!r.v || config.preview) return Promise.resolve(get());
       return request("DELETE", siteApi + "/consents/" + encodeURIComponent(r.v)).then(() => {
         fresh();
         // The opt-out of sale and sharing stays in this browser: erasing data does not undo it.
