@@ -52,7 +52,10 @@ EXACT: frozenset[str] = frozenset(
         N_("A category has a title and a description."),
         N_("Unknown field. Fields: layout, position, colors, dark."),
         N_("Must be an object with accent, background and text."),
-        # services/accounts.py and services/members.py
+        # services/accounts.py and services/members.py; roles as pages show them (``_(role)``)
+        N_("owner"),
+        N_("editor"),
+        N_("viewer"),
         N_("Not an email address such as ten@congty.vn."),
         N_("An account with this email already exists."),
         N_("This is not your current password."),
