@@ -253,3 +253,19 @@ def test_a_required_field_says_so_in_vietnamese(console: FlaskClient) -> None:
     body = refused.get_data(as_text=True)
     assert "Vui lòng điền trường này." in body
     assert "This field is required." not in body
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_install_hint_shows_the_head_element_in_both_languages(
+    console: FlaskClient, language: str
+) -> None:
+    from cookieconsent.extensions import db
+    from cookieconsent.models import Site
+
+    signed_in(console, language)
+    site = db.session.execute(db.select(Site)).scalar_one()
+    page = console.get(f"/admin/sites/{site.site_key}/").get_data(as_text=True)
+    # Escaped, so that people read it; a raw <head> inside a paragraph would vanish.
+    assert "&lt;head&gt;" in page
+    badge = catalog_vi()["owner"] if language == "vi" else "owner"
+    assert f">{badge}</span>" in page
