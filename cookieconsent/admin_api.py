@@ -22,7 +22,7 @@ from .errors import fail
 from .extensions import db
 from .inputs import BoundedJSONParser
 from .models import Site, User, utcnow
-from .schemas import UTCTimestamp
+from .schemas import BUILT_IN_LANGUAGE, DOMAIN_PATTERN, UTCTimestamp
 from .services.accounts import (
     issue_token,
     may,
@@ -160,11 +160,11 @@ class SiteCreateSchema(Schema):
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     domains = fields.List(
-        fields.String(validate=validate.Length(min=1, max=260)),
+        fields.String(validate=validate.Regexp(DOMAIN_PATTERN, error="Not a host name.")),
         required=True,
         validate=validate.Length(min=1, max=50),
     )
-    default_language = fields.String(load_default="vi", validate=validate.Length(min=2, max=16))
+    default_language = fields.String(load_default="vi", validate=BUILT_IN_LANGUAGE)
 
 
 class SiteCreatedSchema(SiteSummarySchema):

@@ -20,9 +20,13 @@ from .models import utcnow
 from .schemas import UTCTimestamp
 from .services.consent import ACTIONS, SOURCES
 from .services.consent_log import (
+    CATEGORY_PATTERN,
     DEFAULT_LIMIT,
     EXPORT_FORMATS,
+    LANGUAGE_PATTERN,
     MAX_LIMIT,
+    MOMENT_PATTERN,
+    REGION_PATTERN,
     LogSearchError,
     entry_view,
     export_filename,
@@ -46,23 +50,51 @@ class LogFilterSchema(Schema):
     )
     from_ = fields.String(
         data_key="from",
-        validate=validate.Length(min=1, max=40),
+        validate=[
+            validate.Length(min=1, max=40),
+            validate.Regexp(
+                MOMENT_PATTERN,
+                error="Not a date (2026-01-31) or a time (2026-01-31T08:00:00Z) in UTC.",
+            ),
+        ],
         metadata={"description": "From this UTC date (2026-01-31) or time, inclusive."},
     )
     to = fields.String(
-        validate=validate.Length(min=1, max=40),
+        validate=[
+            validate.Length(min=1, max=40),
+            validate.Regexp(
+                MOMENT_PATTERN,
+                error="Not a date (2026-01-31) or a time (2026-01-31T08:00:00Z) in UTC.",
+            ),
+        ],
         metadata={"description": "Up to this UTC date (the whole day) or time, inclusive."},
     )
     action = fields.String(validate=validate.OneOf(ACTIONS))
     category = fields.List(
-        fields.String(validate=validate.Length(min=1, max=60)),
+        fields.String(
+            validate=[
+                validate.Length(min=1, max=60),
+                validate.Regexp(
+                    CATEGORY_PATTERN, error="Write a category and a value, such as analytics=true."
+                ),
+            ]
+        ),
         validate=validate.Length(max=20),
         metadata={"description": "A category's value, such as analytics=true; repeatable."},
     )
     region = fields.String(
-        validate=validate.Length(min=1, max=16), metadata={"description": "VN, DE, US-CA …"}
+        validate=[
+            validate.Length(min=1, max=16),
+            validate.Regexp(REGION_PATTERN, error="Not a region code such as VN, DE or US-CA."),
+        ],
+        metadata={"description": "VN, DE, US-CA …"},
     )
-    language = fields.String(validate=validate.Length(min=1, max=35))
+    language = fields.String(
+        validate=[
+            validate.Length(min=1, max=35),
+            validate.Regexp(LANGUAGE_PATTERN, error="Not a language tag such as 'vi' or 'en-US'."),
+        ]
+    )
     source = fields.String(validate=validate.OneOf(SOURCES))
 
 

@@ -301,6 +301,28 @@ def test_admin_api_put_draft_replaces_it_whole_and_delete_discards(
     assert client.delete(admin_url(site, "/draft"), headers=headers).status_code == 404
 
 
+def test_admin_api_put_draft_with_a_language_of_null_texts(client: FlaskClient, site: Site) -> None:
+    """A language given as null has no overrides; texts in one the site lacks are refused."""
+    headers = bearer(member(site, "chu@shop.vn", "owner"))
+    whole = {
+        key: value
+        for key, value in export_site_config(site).items()
+        if key not in {"site_key", "policy_version"}
+    }
+    put = client.put(
+        admin_url(site, "/draft"), json={**whole, "texts": {"vi": None}}, headers=headers
+    )
+    assert put.status_code == 200, put.get_json()
+    assert put.get_json()["content"]["texts"].get("vi") in (None, {})
+    unknown = client.put(
+        admin_url(site, "/draft"),
+        json={**whole, "texts": {"xx-unknown": {"title": "Hi"}}},
+        headers=headers,
+    )
+    assert unknown.status_code == 422, unknown.get_json()
+    assert any(field.startswith("texts") for field in unknown.get_json()["errors"])
+
+
 def test_admin_api_refuses_an_invalid_draft_with_field_names(
     client: FlaskClient, site: Site
 ) -> None:

@@ -26,6 +26,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from cookieconsent import create_app
 from cookieconsent.extensions import db
+from cookieconsent.services.accounts import create_user, issue_token, set_role
 from cookieconsent.services.sites import create_site
 
 from .conftest import SECRET_KEYS
@@ -84,7 +85,17 @@ def _seed(base_url: str, app: Flask) -> dict[str, str]:
         site, token = create_site(
             "Schemathesis shop", ["shop.example"], policy_url="https://shop.example/privacy"
         )
-        site_key = site.site_key
+        second, _ = create_site("Second shop", ["second.example"])
+        owner = create_user("owner@shop.example", "a long enough password")
+        set_role(owner, site, "owner")
+        second_owner = create_user("second@shop.example", "a long enough password")
+        set_role(second_owner, second, "owner")
+        db.session.commit()
+        _, second_owner_token = issue_token(second_owner, "second site")
+        _, admin_token = issue_token(owner, "schemathesis")
+        bystander = create_user("bystander@shop.example", "a long enough password")
+        _, spare_token = issue_token(bystander, "revoked by the run")
+        site_key, second_key = site.site_key, second.site_key
     request = urllib.request.Request(
         f"{base_url}/api/v1/sites/{site_key}/consents",
         data=json.dumps({"action": "accept_all"}).encode(),
@@ -101,6 +112,10 @@ def _seed(base_url: str, app: Flask) -> dict[str, str]:
         "COOKIECONSENT_ST_VISITOR_ID": visitors[0],
         "COOKIECONSENT_ST_ERASED_VISITOR_ID": visitors[1],
         "COOKIECONSENT_ST_API_TOKEN": token,
+        "COOKIECONSENT_ST_ADMIN_TOKEN": admin_token,
+        "COOKIECONSENT_ST_SECOND_SITE_KEY": second_key,
+        "COOKIECONSENT_ST_SPARE_TOKEN": spare_token,
+        "COOKIECONSENT_ST_SECOND_OWNER_TOKEN": second_owner_token,
     }
 
 

@@ -6,6 +6,7 @@ links and personal tokens are random and shown once; only their SHA-256 is store
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -26,8 +27,16 @@ PASSWORD_MAX = 1024
 INVITATION_LIFETIME = timedelta(days=7)
 TOKEN_PREFIX = "ccp_"
 _hasher = PasswordHasher()
-# Compared against when the email is unknown, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("cookieconsent: no such account")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Compared against when the email is unknown, so a wrong email costs as a wrong password.
+
+    Made on the first sign-in, not at import: argon2 takes 64 MiB while it hashes, which every
+    process (web workers, the webhook worker, each command) would otherwise pay at start.
+    """
+    return _hasher.hash("cookieconsent: no such account")
 
 
 # What each role may do on a site (issue table: owner, editor, viewer).
@@ -87,7 +96,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The account whose password this is, or ``None``; rehashes an outdated hash."""
     user = find_user(email)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if user is None:

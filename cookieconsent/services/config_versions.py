@@ -232,7 +232,7 @@ def _text_replacement(
         if language not in offered and language not in wanted:
             continue
         values: dict[str, str | None] = {key: None for key in stored.get(language, {})}
-        values.update(wanted.get(language, {}))
+        values.update(wanted.get(language) or {})  # null: no overrides in that language
         if values:
             result[language] = values
     return result

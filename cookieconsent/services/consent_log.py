@@ -41,11 +41,22 @@ EXPORT_FORMATS = ("csv", "ndjson")
 # At most this many category conditions in one search.
 MAX_CATEGORY_FILTERS = 20
 
-_RAW_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
-_SIGNED_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{1,64}$")
-_REGION = re.compile(r"^[A-Za-z]{2}(?:-[A-Za-z0-9]{1,3})?$")
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}$")
-_CATEGORY = re.compile(r"^([a-z][a-z0-9_]{0,39})\s*[=:]\s*(true|false)$")
+# The filters' shapes, also stated in the admin API's schema (one rule, one place).
+RAW_ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
+SIGNED_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{1,64}$"
+REGION_PATTERN = r"^[A-Za-z]{2}(?:-[A-Za-z0-9]{1,3})?$"
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}$"
+CATEGORY_PATTERN = r"^([a-z][a-z0-9_]{0,39})\s*[=:]\s*(true|false)$"
+# A UTC date, or a time with an optional offset (whether the day exists is checked on parsing).
+MOMENT_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
+_RAW_ID = re.compile(RAW_ID_PATTERN)
+_SIGNED_ID = re.compile(SIGNED_ID_PATTERN)
+_REGION = re.compile(REGION_PATTERN)
+_LANGUAGE = re.compile(LANGUAGE_PATTERN)
+_CATEGORY = re.compile(CATEGORY_PATTERN)
 # Spreadsheets run a cell starting with one of these as a formula (CSV injection, CWE-1236).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
