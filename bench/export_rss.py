@@ -16,7 +16,6 @@ Budget: a peak of at most 150 MB, and a peak that does not grow with the rows: t
 of the database driver's buffers; a growing export would add hundreds of MB). Exits 1 when over.
 ``--smoke`` exports 1,000 and 5,000 rows and checks nothing.
 
-``-P`` keeps bench/ off the module path (bench/gunicorn.py would hide the gunicorn package).
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ the network) at least ``--runs`` times, and prints ``EXPLAIN (ANALYZE, BUFFERS)`
 search's query. Exits 1 when a p95 is over 100 ms. ``--smoke`` loads 10,000 events and skips
 the budget. ``--database URL`` reuses a database loaded before (nothing is created or dropped).
 
-``-P`` keeps bench/ off the module path (bench/gunicorn.py would hide the gunicorn package).
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ slowest run and ``EXPLAIN (ANALYZE, BUFFERS)`` of the events query. Exits 1 when
 over the budget (1 s). ``--smoke`` loads 10,000 events and skips the budget. ``--database URL``
 reuses a database loaded before (nothing is created or dropped).
 
-``-P`` keeps bench/ off the module path (bench/gunicorn.py would hide the gunicorn package).
 """
 
 from __future__ import annotations

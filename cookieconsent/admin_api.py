@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -81,6 +81,13 @@ def declared_permission() -> str | None:
         view = getattr(view_class, method, None)
     permission = getattr(view, PERMISSION_ATTRIBUTE, None)
     return permission if isinstance(permission, str) else None
+
+
+@blp.after_request
+def never_cached(response: Response) -> Response:
+    """Answers about a user's sites (logs, members, tokens) are kept by no cache or browser."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 @blp.before_request

@@ -148,7 +148,13 @@ class ProblemDocPlugin(BasePlugin):
                     "description": "Seconds to wait before sending the request again",
                 }
             }
-        if method == "get" and "200" in responses and endpoint not in UNCONDITIONAL:
+        if (
+            method == "get"
+            and "200" in responses
+            and endpoint not in UNCONDITIONAL
+            # The console's API answers no-store: nothing of it is kept to revalidate.
+            and not endpoint.startswith(f"{ADMIN_BLUEPRINT}.")
+        ):
             parameters = operation.setdefault("parameters", [])
             if not any(p.get("name") == "If-None-Match" for p in parameters if isinstance(p, dict)):
                 parameters.append(dict(IF_NONE_MATCH))

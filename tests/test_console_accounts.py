@@ -369,3 +369,20 @@ def test_deleting_a_site_needs_the_owner_and_the_key_typed_again(
     # The widget of a deleted site is gone; its records stay.
     assert console.get(f"/c/{site.site_key}.js").status_code == 404
     assert table_counts()["sites"] == before["sites"]
+
+
+def test_the_admin_api_is_never_cached_nor_documented_as_conditional(
+    client: FlaskClient, site: Site
+) -> None:
+    user = member(site, "chu@shop.vn", "owner")
+    _, token = issue_token(user, "cache check")
+    headers = {"Authorization": f"Bearer {token}"}
+    for path in ("/api/v1/admin/me", f"/api/v1/admin/sites/{site.site_key}"):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "ETag" not in response.headers
+    spec = client.get("/openapi.json").get_json()
+    for path, operations in spec["paths"].items():
+        if path.startswith("/api/v1/admin/") and "get" in operations:
+            assert "304" not in operations["get"]["responses"], path

@@ -1,10 +1,10 @@
 """Compare gunicorn worker classes and counts under a realistic mix, with wrk.
 
-    python bench/gunicorn.py [--duration 10] [--rounds 3] [--connections 64] [--config sync:4 …]
+    python bench/worker_classes.py [--duration 10] [--rounds 3] [--connections 64] [--config sync:4 …]
 
 Serves ``cookieconsent.wsgi:app`` with the shipped settings (cookieconsent/gunicorn_conf.py) on
 a fresh PostgreSQL database, overriding only the worker class, workers and threads, and drives
-each configuration with wrk (Debian's ``wrk``) through bench/gunicorn_mix.lua: 50% lookups,
+each configuration with wrk (Debian's ``wrk``) through bench/worker_classes_mix.lua: 50% lookups,
 30% widget scripts (gzip), 20% consent writes. Prints requests per second, latency percentiles
 and errors for each: the median of rounds that interleave the configurations, so that drift in
 the machine's load hits all alike. gevent needs the ``gevent`` package in the same environment.
@@ -60,7 +60,7 @@ def wait_for(port: int, timeout: float = 30) -> None:
 def run_wrk(port: int, duration: int, connections: int, env: dict[str, str]) -> dict[str, float]:
     output = subprocess.run(
         ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency",
-         "-s", str(Path(__file__).with_name("gunicorn_mix.lua")), f"http://127.0.0.1:{port}"],
+         "-s", str(Path(__file__).with_name("worker_classes_mix.lua")), f"http://127.0.0.1:{port}"],
         env=env, capture_output=True, text=True, check=True, timeout=duration + 60,
     ).stdout  # fmt: skip
     result: dict[str, float] = {}

@@ -1,4 +1,4 @@
--- wrk script for bench/gunicorn.py: 50% lookups, 30% widget scripts (gzip), 20% consent writes.
+-- wrk script for bench/worker_classes.py: 50% lookups, 30% widget scripts (gzip), 20% consent writes.
 -- COOKIECONSENT_BENCH_MIX names a file: the site key, then one visitor ID per line.
 local site_key, ids = nil, {}
 for line in io.lines(os.getenv("COOKIECONSENT_BENCH_MIX")) do
