@@ -5,9 +5,19 @@ from __future__ import annotations
 import json
 import re
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .errors import (
     database_unavailable,
@@ -322,6 +332,13 @@ def declaration_data(site_key: str) -> Response:
         response.make_conditional(request)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@bp.get("/")
+@bp.get("/dashboard")
+def console_entry() -> WerkzeugResponse:
+    """The service's root and the address people guess lead to the console (``/admin/``)."""
+    return redirect(url_for("admin.index"))
 
 
 @bp.get("/demo/")

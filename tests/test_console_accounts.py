@@ -386,3 +386,11 @@ def test_the_admin_api_is_never_cached_nor_documented_as_conditional(
     for path, operations in spec["paths"].items():
         if path.startswith("/api/v1/admin/") and "get" in operations:
             assert "304" not in operations["get"]["responses"], path
+
+
+@pytest.mark.parametrize("path", ["/", "/dashboard", "/admin"])
+def test_the_addresses_people_guess_lead_to_the_console(console: FlaskClient, path: str) -> None:
+    response = console.get(path, follow_redirects=True)
+    assert response.status_code == 200
+    assert response.request.path == "/admin/sign-in"
+    assert 'name="csrf_token"' in response.get_data(as_text=True)
