@@ -1,8 +1,8 @@
 """Who is asking: console sessions (Flask-Login, Flask-WTF CSRF) and personal API tokens.
 
 - Sessions: Flask's signed cookie, ``HttpOnly``, ``SameSite=Lax``, ``Secure`` in production, for
-  12 hours; renewed at sign-in; a session from before a password change ends (the user's
-  ``session_epoch``).
+  12 hours; renewed at sign-in; sessions from before a password change or a sign-out end (the
+  user's ``session_epoch``), so a copied cookie dies with the sign-out.
 - Every console form carries a CSRF token (Flask-WTF); the JSON APIs, which browsers reach with
   an ``Origin`` check or a bearer token and no cookie, are exempt.
 - Sign-in attempts: at most 5 a minute per email and 20 a minute per address (Flask-Limiter).
@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, request, session
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -75,7 +76,17 @@ def sign_in(user: User) -> None:
 
 
 def sign_out() -> None:
-    """End the session."""
+    """End the session, and make every copy of its cookie worthless.
+
+    The session is a signed cookie the server does not keep, so forgetting it in this browser
+    would leave a copied cookie (a shared office computer, a proxy's log) valid for its 12 hours.
+    Signing out therefore moves the user's ``session_epoch`` on: every session of the account
+    ends, on every device, as after a password change.
+    """
+    user = signed_in_user()
+    if user is not None:
+        user.session_epoch += 1
+        db.session.commit()
     logout_user()
     session.clear()
 
@@ -96,6 +107,11 @@ def init_app(app: Flask) -> None:
     """
     login_manager.init_app(app)
     login_manager.login_view = "admin.sign_in"
+    # Flask-Login's own message is English; the console's is in the console's language.
+    login_manager.login_message = _l("Sign in to open the console.")
+    login_manager.login_message_category = "info"
+    login_manager.needs_refresh_message = _l("Sign in again to continue.")
+    login_manager.needs_refresh_message_category = "info"
     login_manager.session_protection = "basic"
     csrf.init_app(app)
 

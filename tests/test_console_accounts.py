@@ -267,6 +267,30 @@ def test_changing_the_password_ends_other_sessions(app: Flask, site: Site) -> No
     assert second.get("/admin/").status_code == 302, "every other session ends"
 
 
+def test_signing_out_makes_a_copied_session_cookie_worthless(app: Flask, site: Site) -> None:
+    member(site, "chu@shop.vn", "owner")
+    app.test_client_class = FreshContextClient
+    browser = app.test_client()
+    sign_in(browser, "chu@shop.vn")
+    assert browser.get("/admin/account").status_code == 200
+    cookie = browser.get_cookie("cookieconsent_console")
+    assert cookie is not None
+    # Someone copies the cookie (a shared computer, a proxy's log) before the user signs out.
+    thief = app.test_client()
+    thief.set_cookie("cookieconsent_console", cookie.value)
+    assert thief.get("/admin/account").status_code == 200
+    signed_out = browser.post(
+        "/admin/sign-out", data={"csrf_token": csrf_token(browser, "/admin/")}
+    )
+    assert signed_out.status_code == 302
+    stolen = thief.get("/admin/account")
+    assert stolen.status_code == 302
+    assert stolen.headers["Location"].startswith("/admin/sign-in")
+    # The user signs in again as usual.
+    sign_in(browser, "chu@shop.vn")
+    assert browser.get("/admin/account").status_code == 200
+
+
 # Sites and roles -------------------------------------------------------------------------------
 
 
