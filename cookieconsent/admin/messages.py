@@ -44,6 +44,10 @@ EXACT: frozenset[str] = frozenset(
         N_("Not a valid integer."),
         N_("Not a valid boolean."),
         N_("Not a valid list."),
+        N_("Not a valid email address."),
+        N_("Not a valid number."),
+        N_("Not a valid mapping type."),
+        N_("Unknown field."),
         N_("Invalid input type."),
         N_("Invalid value."),
         # services/validation.py and services/design.py
@@ -51,6 +55,11 @@ EXACT: frozenset[str] = frozenset(
         N_("A colour is written #rrggbb, for example #1d4ed8."),
         N_("A category has a title and a description."),
         N_("Unknown field. Fields: layout, position, colors, dark."),
+        N_("Between 1 and 395 days (13 months); a choice cannot be kept forever."),
+        N_("A region is VN, US-CA, EU, EEA, * or unknown."),
+        N_("Not a language tag such as 'vi' or 'en-US'."),
+        N_("Not a configuration digest."),
+        N_("Not a host name."),
         N_("Must be an object with accent, background and text."),
         # services/accounts.py and services/members.py; roles as pages show them (``_(role)``)
         N_("owner"),
@@ -166,6 +175,22 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         N_("A %(layout)s cannot be placed at %(position)s; its positions: %(positions)s."),
     ),
     (re.compile(r"(?:Must be one|One) of: (?P<choices>.*)\."), N_("One of: %(choices)s.")),
+    # marshmallow's Range, with both bounds or one
+    (
+        re.compile(
+            r"Must be greater than or equal to (?P<min>-?[\d.]+) "
+            r"and less than or equal to (?P<max>-?[\d.]+)\."
+        ),
+        N_("Between %(min)s and %(max)s."),
+    ),
+    (
+        re.compile(r"Must be greater than or equal to (?P<min>-?[\d.]+)\."),
+        N_("At least %(min)s."),
+    ),
+    (
+        re.compile(r"Must be less than or equal to (?P<max>-?[\d.]+)\."),
+        N_("At most %(max)s."),
+    ),
     (
         re.compile(r"The site has no category '(?P<name>[^']*)'\."),
         N_("The site has no category %(name)s."),
