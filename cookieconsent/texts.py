@@ -115,6 +115,10 @@ DECLARATION_TEXT_KEYS = (
     "declaration_day",
     "declaration_days",
     "declaration_session",
+    # The consent service's own cookies, declared under the essential category.
+    "declaration_consent_service",
+    "declaration_consent_cookie",
+    "declaration_consent_session",
     "declaration_no_cookies",
     "declaration_not_found",
 )
@@ -135,6 +139,13 @@ DECLARATION_TEXTS: dict[str, dict[str, str]] = {
         "declaration_day": "1 ngày",
         "declaration_days": "{n} ngày",
         "declaration_session": "Đến khi đóng trình duyệt",
+        "declaration_consent_service": "Quản lý sự đồng ý cookie",
+        "declaration_consent_cookie": (
+            "Lưu lựa chọn về cookie của bạn để không hỏi lại ở mỗi trang."
+        ),
+        "declaration_consent_session": (
+            "Ghi nhận rằng lựa chọn của bạn đã được xác nhận trong phiên trình duyệt này."
+        ),
         "declaration_no_cookies": "Không có cookie nào được khai báo cho mục này.",
         "declaration_not_found": "Không có trang web nào ở địa chỉ này.",
     },
@@ -153,6 +164,13 @@ DECLARATION_TEXTS: dict[str, dict[str, str]] = {
         "declaration_day": "1 day",
         "declaration_days": "{n} days",
         "declaration_session": "Until the browser is closed",
+        "declaration_consent_service": "Cookie consent",
+        "declaration_consent_cookie": (
+            "Keeps your cookie choice so that you are not asked again on every page."
+        ),
+        "declaration_consent_session": (
+            "Notes that your choice was confirmed during this browser session."
+        ),
         "declaration_no_cookies": "No cookies are declared for this category.",
         "declaration_not_found": "There is no website at this address.",
     },

@@ -1127,6 +1127,14 @@ MORE_DECLARATION_TEXTS: dict[str, dict[str, str]] = {
         "declaration_day": "1 jour",
         "declaration_days": "{n} jours",
         "declaration_session": "Jusqu'à la fermeture du navigateur",
+        "declaration_consent_service": "Consentement aux cookies",
+        "declaration_consent_cookie": (
+            "Conserve votre choix concernant les cookies pour ne "
+            "pas vous le redemander à chaque page."
+        ),
+        "declaration_consent_session": (
+            "Indique que votre choix a été confirmé pendant cette session du navigateur."
+        ),
         "declaration_no_cookies": "Aucun cookie n'est déclaré pour cette catégorie.",
         "declaration_not_found": "Aucun site ne correspond à cette adresse.",
     },
@@ -1145,6 +1153,13 @@ MORE_DECLARATION_TEXTS: dict[str, dict[str, str]] = {
         "declaration_day": "1 Tag",
         "declaration_days": "{n} Tage",
         "declaration_session": "Bis der Browser geschlossen wird",
+        "declaration_consent_service": "Cookie-Einwilligung",
+        "declaration_consent_cookie": (
+            "Speichert Ihre Cookie-Auswahl, damit Sie nicht auf jeder Seite erneut gefragt werden."
+        ),
+        "declaration_consent_session": (
+            "Vermerkt, dass Ihre Auswahl in dieser Browsersitzung bestätigt wurde."
+        ),
         "declaration_no_cookies": "Für diese Kategorie sind keine Cookies angegeben.",
         "declaration_not_found": "Unter dieser Adresse gibt es keine Website.",
     },
@@ -1163,6 +1178,13 @@ MORE_DECLARATION_TEXTS: dict[str, dict[str, str]] = {
         "declaration_day": "1 día",
         "declaration_days": "{n} días",
         "declaration_session": "Hasta que se cierra el navegador",
+        "declaration_consent_service": "Consentimiento de cookies",
+        "declaration_consent_cookie": (
+            "Guarda su elección sobre las cookies para no volver a preguntarle en cada página."
+        ),
+        "declaration_consent_session": (
+            "Indica que su elección se confirmó durante esta sesión del navegador."
+        ),
         "declaration_no_cookies": "No se declaran cookies en esta categoría.",
         "declaration_not_found": "No hay ningún sitio con esta dirección.",
     },
@@ -1181,6 +1203,13 @@ MORE_DECLARATION_TEXTS: dict[str, dict[str, str]] = {
         "declaration_day": "1 dia",
         "declaration_days": "{n} dias",
         "declaration_session": "Até o navegador ser fechado",
+        "declaration_consent_service": "Consentimento de cookies",
+        "declaration_consent_cookie": (
+            "Guarda a sua escolha sobre cookies para não voltar a perguntar em cada página."
+        ),
+        "declaration_consent_session": (
+            "Indica que a sua escolha foi confirmada nesta sessão do navegador."
+        ),
         "declaration_no_cookies": "Nenhum cookie é declarado nesta categoria.",
         "declaration_not_found": "Não há nenhum site com este endereço.",
     },
@@ -1199,6 +1228,13 @@ MORE_DECLARATION_TEXTS: dict[str, dict[str, str]] = {
         "declaration_day": "1 giorno",
         "declaration_days": "{n} giorni",
         "declaration_session": "Fino alla chiusura del browser",
+        "declaration_consent_service": "Consenso ai cookie",
+        "declaration_consent_cookie": (
+            "Conserva la tua scelta sui cookie per non chiedertela di nuovo a ogni pagina."
+        ),
+        "declaration_consent_session": (
+            "Indica che la tua scelta è stata confermata in questa sessione del browser."
+        ),
         "declaration_no_cookies": "Nessun cookie dichiarato per questa categoria.",
         "declaration_not_found": "Non esiste alcun sito a questo indirizzo.",
     },
@@ -1217,6 +1253,11 @@ MORE_DECLARATION_TEXTS: dict[str, dict[str, str]] = {
         "declaration_day": "1 dag",
         "declaration_days": "{n} dagen",
         "declaration_session": "Tot de browser wordt gesloten",
+        "declaration_consent_service": "Cookietoestemming",
+        "declaration_consent_cookie": (
+            "Bewaart uw cookiekeuze, zodat u niet op elke pagina opnieuw wordt gevraagd."
+        ),
+        "declaration_consent_session": "Geeft aan dat uw keuze in deze browsersessie is bevestigd.",
         "declaration_no_cookies": "Voor deze categorie zijn geen cookies opgegeven.",
         "declaration_not_found": "Er is geen website op dit adres.",
     },
@@ -1234,6 +1275,13 @@ MORE_DECLARATION_TEXTS: dict[str, dict[str, str]] = {
         "declaration_day": "1日",
         "declaration_days": "{n}日",
         "declaration_session": "ブラウザを閉じるまで",
+        "declaration_consent_service": "Cookieの同意",
+        "declaration_consent_cookie": (
+            "Cookieに関するあなたの選択を保存し、ページごとに再度確認しないようにします。"
+        ),
+        "declaration_consent_session": (
+            "このブラウザセッションで選択が確認済みであることを記録します。"
+        ),
         "declaration_no_cookies": "このカテゴリに登録されたCookieはありません。",
         "declaration_not_found": "このアドレスのサイトはありません。",
     },
@@ -1252,6 +1300,9 @@ MORE_DECLARATION_TEXTS: dict[str, dict[str, str]] = {
         "declaration_day": "1일",
         "declaration_days": "{n}일",
         "declaration_session": "브라우저를 닫을 때까지",
+        "declaration_consent_service": "쿠키 동의",
+        "declaration_consent_cookie": "쿠키 선택을 저장하여 페이지마다 다시 묻지 않도록 합니다.",
+        "declaration_consent_session": "이 브라우저 세션에서 선택이 확인되었음을 기록합니다.",
         "declaration_no_cookies": "이 범주에 등록된 쿠키가 없습니다.",
         "declaration_not_found": "이 주소의 사이트가 없습니다.",
     },
@@ -1267,6 +1318,9 @@ MORE_DECLARATION_TEXTS: dict[str, dict[str, str]] = {
         "declaration_day": "1 天",
         "declaration_days": "{n} 天",
         "declaration_session": "直到关闭浏览器",
+        "declaration_consent_service": "Cookie 同意",
+        "declaration_consent_cookie": "保存您的 Cookie 选择，以免在每个页面再次询问。",
+        "declaration_consent_session": "记录您的选择已在本次浏览器会话中确认。",
         "declaration_no_cookies": "此类别没有声明任何 Cookie。",
         "declaration_not_found": "此地址没有对应的网站。",
     },
@@ -1284,6 +1338,9 @@ MORE_DECLARATION_TEXTS: dict[str, dict[str, str]] = {
         "declaration_day": "1 วัน",
         "declaration_days": "{n} วัน",
         "declaration_session": "จนกว่าจะปิดเบราว์เซอร์",
+        "declaration_consent_service": "ความยินยอมคุกกี้",
+        "declaration_consent_cookie": "จัดเก็บตัวเลือกคุกกี้ของคุณ เพื่อไม่ต้องถามซ้ำในทุกหน้า",
+        "declaration_consent_session": ("บันทึกว่าตัวเลือกของคุณได้รับการยืนยันแล้วในเซสชันเบราว์เซอร์นี้"),
         "declaration_no_cookies": "ไม่มีคุกกี้ที่ประกาศไว้ในหมวดหมู่นี้",
         "declaration_not_found": "ไม่มีเว็บไซต์ที่ที่อยู่นี้",
     },
@@ -1302,6 +1359,13 @@ MORE_DECLARATION_TEXTS: dict[str, dict[str, str]] = {
         "declaration_day": "1 hari",
         "declaration_days": "{n} hari",
         "declaration_session": "Sampai browser ditutup",
+        "declaration_consent_service": "Persetujuan cookie",
+        "declaration_consent_cookie": (
+            "Menyimpan pilihan cookie Anda agar tidak ditanyakan lagi di setiap halaman."
+        ),
+        "declaration_consent_session": (
+            "Mencatat bahwa pilihan Anda telah dikonfirmasi dalam sesi browser ini."
+        ),
         "declaration_no_cookies": "Tidak ada cookie yang dinyatakan untuk kategori ini.",
         "declaration_not_found": "Tidak ada situs di alamat ini.",
     },

@@ -205,3 +205,31 @@ def test_every_language_has_the_declarations_texts(language: str) -> None:
         assert texts[key].strip(), key
     assert "{date}" in texts["declaration_updated"]
     assert "{n}" in texts["declaration_days"]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_consent_services_own_cookies_are_declared_as_essential(
+    client: FlaskClient, declared: Site, lang: str
+) -> None:
+    """The page a privacy policy links to must list the cookies the banner itself sets."""
+    declared.consent_lifetime_days = 182
+    declared.refusal_lifetime_days = 30
+    db.session.commit()
+    data = client.get(f"/c/{declared.site_key}/declaration.json?lang={lang}").get_json()
+    essential = data["categories"][0]
+    assert essential["name"] == "essential"
+    own = {cookie["name"]: cookie for cookie in essential["cookies"]}
+    choice = own[f"cookieconsent_{declared.site_key}"]
+    session = own[f"cookieconsent_{declared.site_key}_s"]
+    texts = data["texts"]
+    assert choice["service"] == session["service"] == texts["declaration_consent_service"]
+    assert choice["description"] == texts["declaration_consent_cookie"]
+    assert choice["lifetime"] == texts["declaration_days"].replace("{n}", "182")
+    assert session["lifetime"] == texts["declaration_session"]
+    assert own["sid"]["service"] == "Shop session"
+    # Only under the essential category: never counted as analytics or marketing.
+    for category in data["categories"][1:]:
+        assert not any(c["name"].startswith("cookieconsent_") for c in category["cookies"])
+    html = page(client, declared.site_key, lang).get_data(as_text=True)
+    assert f"cookieconsent_{declared.site_key}_s" in html
+    assert texts["declaration_consent_cookie"] in html

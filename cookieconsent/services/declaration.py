@@ -76,6 +76,34 @@ def last_changed(site: Site) -> datetime:
     return site.updated_at
 
 
+def consent_cookies(site: Site, domain: str, texts: dict[str, str]) -> list[DeclaredCookie]:
+    """The cookies the widget itself sets, declared under the essential category.
+
+    ``cookieconsent_<site_key>`` keeps the choice for as long as the longer of the site's two
+    lifetimes (a choice, a refusal); ``cookieconsent_<site_key>_s`` marks the browser session in
+    which the choice was confirmed with the service. Both are first-party cookies of the page.
+    """
+    name = f"cookieconsent_{site.site_key}"
+    service = texts["declaration_consent_service"]
+    days = max(site.consent_lifetime_days or 0, site.refusal_lifetime_days or 0)
+    return [
+        {
+            "name": name,
+            "service": service,
+            "domain": domain,
+            "description": texts["declaration_consent_cookie"],
+            "lifetime": lifetime_in_words(days, texts),
+        },
+        {
+            "name": f"{name}_s",
+            "service": service,
+            "domain": domain,
+            "description": texts["declaration_consent_session"],
+            "lifetime": texts["declaration_session"],
+        },
+    ]
+
+
 def build_declaration(site: Site, language: str) -> dict[str, Any]:
     """The declaration in ``language``: texts, categories with their cookies, the last change."""
     texts = declaration_texts(language)
@@ -111,6 +139,8 @@ def build_declaration(site: Site, language: str) -> dict[str, Any]:
                         "lifetime": lifetime_in_words(int(cookie.get("lifetime_days", 0)), texts),
                     }
                 )
+        if category.locked:
+            entry["cookies"].extend(consent_cookies(site, fallback_domain, texts))
         categories.append(entry)
     changed = last_changed(site)
     return {
