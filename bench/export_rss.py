@@ -92,9 +92,9 @@ def child(url: str, site_key: str, export_format: str) -> int:
     """One export in this process; prints one JSON line with rows, bytes and memory."""
     token = os.environ["COOKIECONSENT_BENCH_TOKEN"]
     client = bench_app(url).test_client()
-    # Importing the service peaks at about 160 MB, then falls back: services/accounts.py
-    # hashes a dummy password with argon2 (64 MiB of memory) at import. The export's own peak
-    # is measured from here; the process's lifetime peak is reported beside it.
+    # The export's own peak is measured from here (VmHWM, reset just before). The lifetime peak
+    # (ru_maxrss) is reported beside it, but Linux carries it over execve from the parent,
+    # which made the owner's password hash with argon2 (64 MiB): it is not this process's own.
     lifetime_before = peak_rss_mb()
     reset_peak()
     before = status_mb("VmRSS")
