@@ -20,6 +20,7 @@ from .models import ConfigDraft, ConfigVersion, Site, User
 from .schemas import SiteConfigSchema, UTCTimestamp
 from .services.config_versions import (
     Author,
+    StaleDraft,
     compare_versions,
     current_document,
     discard_draft,
@@ -79,6 +80,14 @@ class PublishSchema(Schema):
     """Why this is published (shown in the history)."""
 
     note = fields.String(validate=validate.Length(max=500), allow_none=True)
+    force = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Publish a stale draft anyway. A draft is stale when a version was "
+            "published after it was last saved; publishing it replaces that version's changes, "
+            "so without force the answer is 409 naming both versions."
+        },
+    )
 
 
 class RestoreSchema(Schema):
@@ -232,14 +241,25 @@ class AdminDraft(MethodView):
 @blp.arguments(PublishSchema)
 @blp.response(201, VersionSchema)
 @blp.alt_response(404, description="No draft (or no such site among yours)")
+@blp.alt_response(409, description="The draft is stale (send force: true to publish it anyway)")
 @blp.doc(security=BEARER)
 def publish(payload: dict[str, Any], site_key: str) -> ConfigVersion:
     """Make the draft the live configuration, as a new version by the token's user."""
     site, _role = admin_site(site_key, "edit")
     try:
-        version = publish_draft(site, admin_user(), payload.get("note"))
+        version = publish_draft(
+            site, admin_user(), payload.get("note"), force=bool(payload.get("force"))
+        )
     except SiteConfigError as error:
         invalid_config(error)
+    except StaleDraft as stale:
+        fail(
+            409,
+            f"The draft was based on version {stale.based_on}, but version {stale.current} "
+            "has been published since; publishing the draft would undo its changes. "
+            'Send {"force": true} to publish it anyway.',
+            {"draft": [f"Based on version {stale.based_on}; version {stale.current} is live."]},
+        )
     if version is None:
         no_draft()
     return version

@@ -405,3 +405,85 @@ def test_versions_are_numbered_per_site(make_site: SiteFactory) -> None:
     ).all()
     assert [n for s, n in numbers if s == first.id] == [1, 2, 3]
     assert [n for s, n in numbers if s == second.id] == [1, 2]
+
+
+def test_concurrent_publishes_of_one_draft_make_one_version(app: Any, site: Site) -> None:
+    """Ten publishers of one draft: one 201, the others 404 (or 409), one new version.
+
+    On PostgreSQL the ten run in real threads, each request in its own application context
+    and session; SQLite serializes writers, so there they run one after another.
+    """
+    import threading
+
+    user = member(site, "chu@shop.vn", "editor")
+    headers = bearer(user)
+    client = app.test_client()
+    saved = client.patch(admin_url(site, "/draft"), json={"name": "Concurrent"}, headers=headers)
+    assert saved.status_code == 200
+    db.session.rollback()
+    statuses: list[int] = []
+    url = admin_url(site, "/draft/publish")
+    if db.engine.dialect.name == "postgresql":
+        barrier = threading.Barrier(10)
+        lock = threading.Lock()
+
+        def publish() -> None:
+            with app.app_context():
+                own = app.test_client()
+                barrier.wait()
+                status = own.post(url, json={}, headers=headers).status_code
+                db.session.remove()
+            with lock:
+                statuses.append(status)
+
+        threads = [threading.Thread(target=publish) for _ in range(10)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    else:
+        statuses = [client.post(url, json={}, headers=headers).status_code for _ in range(10)]
+    assert sorted(statuses) == [201] + [404] * 9
+    db.session.expire_all()
+    assert kinds(site) == [(1, "system", None), (2, "user", "chu@shop.vn")]
+    assert export_site_config(site)["name"] == "Concurrent"
+    assert db.session.execute(sa.select(ConfigDraft)).first() is None
+
+
+def test_publishing_a_stale_draft_through_the_api_needs_force(
+    client: FlaskClient, site: Site
+) -> None:
+    user = member(site, "chu@shop.vn", "owner")
+    headers = bearer(user)
+    assert (
+        client.patch(admin_url(site, "/draft"), json={"retention_days": 400}, headers=headers)
+    ).status_code == 200
+    direct = client.patch(
+        admin_url(site), json={"name": "Published", "consent_lifetime_days": 200}, headers=headers
+    )
+    assert direct.status_code == 200
+    assert client.get(admin_url(site, "/draft"), headers=headers).get_json()["stale"] is True
+    refused = client.post(admin_url(site, "/draft/publish"), json={}, headers=headers)
+    assert refused.status_code == 409
+    assert refused.mimetype == "application/problem+json"
+    problem = refused.get_json()
+    assert "version 1" in problem["detail"] and "version 2" in problem["detail"]
+    assert "force" in problem["detail"]
+    db.session.expire_all()
+    live = export_site_config(site)
+    assert (live["name"], live["consent_lifetime_days"]) == ("Published", 200)
+    assert draft_of(site) is not None
+    assert [v[0] for v in kinds(site)] == [1, 2]
+    forced = client.post(admin_url(site, "/draft/publish"), json={"force": True}, headers=headers)
+    assert forced.status_code == 201
+    db.session.expire_all()
+    assert export_site_config(site)["retention_days"] == 400
+    assert draft_of(site) is None
+
+
+def test_the_publish_schema_documents_force(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json").get_json()
+    publish = spec["components"]["schemas"]["Publish"]["properties"]
+    assert publish["force"]["type"] == "boolean"
+    operation = spec["paths"]["/api/v1/admin/sites/{site_key}/config/draft/publish"]["post"]
+    assert "409" in operation["responses"]

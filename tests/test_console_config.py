@@ -588,3 +588,31 @@ def test_the_overview_shows_the_embed_tag_to_copy_and_where_it_was_last_seen(
     site.last_seen_at = site.created_at
     db.session.commit()
     assert "Last seen running on https://shop.example" in page_of(console, site, "")
+
+
+def test_publishing_a_stale_draft_from_the_console_asks_to_confirm(
+    console: FlaskClient, site: Site, owner: Any
+) -> None:
+    from cookieconsent.services.config_versions import CLI, load_changes, publish_changes
+
+    save_draft(site, {"retention_days": 400}, owner)
+    publish_changes(site, load_changes({"name": "Published"}), CLI)
+    page = page_of(console, site, "settings")
+    assert "publishing the draft replaces it" in page
+    assert 'name="publish-force"' in page
+    data = {
+        "publish-csrf_token": token_of(page, "publish"),
+        "next": f"/admin/sites/{site.site_key}/settings",
+    }
+    refused = console.post(
+        f"/admin/sites/{site.site_key}/draft/publish", data=data, follow_redirects=True
+    )
+    assert "based on version 1, but version 2 has been published" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert draft_of(site) is not None and export_site_config(site)["name"] == "Published"
+    forced = console.post(
+        f"/admin/sites/{site.site_key}/draft/publish", data={**data, "publish-force": "y"}
+    )
+    assert forced.status_code == 302
+    db.session.expire_all()
+    assert draft_of(site) is None and export_site_config(site)["retention_days"] == 400

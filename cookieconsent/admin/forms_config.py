@@ -237,6 +237,7 @@ class PublishForm(FlaskForm):  # type: ignore[misc]
     """Publish the draft, with an optional note for the history."""
 
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+    force = BooleanField(_l("Publish anyway and replace the newer version"))
 
 
 def texts_form(keys: list[str], categories: list[str], data: dict[str, Any]) -> FlaskForm:

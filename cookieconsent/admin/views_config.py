@@ -35,6 +35,7 @@ from ..extensions import db
 from ..models import Site, User, utcnow
 from ..services.accounts import may
 from ..services.config_versions import (
+    StaleDraft,
     compare_versions,
     current_document,
     discard_draft,
@@ -591,7 +592,20 @@ def site_publish(site: Site) -> BaseResponse:
     if not form.validate_on_submit():
         abort(400)
     try:
-        version = publish_draft(site, editor(), form.note.data)
+        version = publish_draft(site, editor(), form.note.data, force=bool(form.force.data))
+    except StaleDraft as stale:
+        db.session.rollback()
+        flash(
+            _(
+                "This draft was based on version %(old)s, but version %(new)s has been published "
+                "since. Publishing the draft would undo its changes: tick the box to publish "
+                "anyway, or discard the draft.",
+                old=stale.based_on,
+                new=stale.current,
+            ),
+            "error",
+        )
+        return redirect(_back(site))
     except SiteConfigError as error:
         db.session.rollback()
         flash(_("The draft cannot be published: %(reasons)s", reasons=str(error)), "error")

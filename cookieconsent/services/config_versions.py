@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from ..errors import flatten_errors
 from ..extensions import db
@@ -290,12 +290,17 @@ def discard_draft(site: Site) -> bool:
 
 def draft_is_stale(site: Site, draft: ConfigDraft) -> bool:
     """A version was published after the draft was last saved: publishing would replace it."""
+    return draft_is_stale_at(site, draft.updated_at)
+
+
+def draft_is_stale_at(site: Site, saved_at: Any) -> bool:
+    """A version (not the ``system`` baseline) was published after ``saved_at``."""
     newest = db.session.execute(
         select(func.max(ConfigVersion.created_at)).where(
             ConfigVersion.site_id == site.id, ConfigVersion.author_kind != SYSTEM.kind
         )
     ).scalar()
-    return newest is not None and newest > draft.updated_at
+    return newest is not None and newest > saved_at
 
 
 # Publishing ------------------------------------------------------------------------------------
@@ -364,21 +369,74 @@ def record_change(site: Site, author: Author, note: str | None = None) -> Config
     return version
 
 
-def publish_draft(site: Site, user: User, note: str | None = None) -> ConfigVersion | None:
+class StaleDraft(Exception):
+    """The draft was saved before a version that publishing it would silently replace."""
+
+    def __init__(self, based_on: int | None, current: int) -> None:
+        super().__init__(f"The draft was based on version {based_on}; version {current} is live.")
+        self.based_on = based_on
+        self.current = current
+
+
+def draft_base(site: Site, saved_at: Any) -> tuple[int | None, int | None]:
+    """The version live when a draft was last saved at ``saved_at``, and the newest version.
+
+    Versions recorded by ``system`` (the baseline) do not make a draft stale; the base is the
+    newest version created at or before ``saved_at``, or the baseline (recorded lazily, so
+    possibly after the draft, but holding the configuration the draft started from).
+    """
+    based_on = db.session.execute(
+        select(func.max(ConfigVersion.number)).where(
+            ConfigVersion.site_id == site.id,
+            (ConfigVersion.created_at <= saved_at) | (ConfigVersion.author_kind == SYSTEM.kind),
+        )
+    ).scalar()
+    current = db.session.execute(
+        select(func.max(ConfigVersion.number)).where(ConfigVersion.site_id == site.id)
+    ).scalar()
+    return based_on, current
+
+
+def publish_draft(
+    site: Site, user: User, note: str | None = None, *, force: bool = True
+) -> ConfigVersion | None:
     """Make the draft the live configuration, as a new version by ``user``; drop the draft.
 
-    ``None`` when there is no draft. One transaction; a draft that no longer fits (refused by
-    :func:`apply_site_config`) raises :class:`SiteConfigError` and nothing changes.
+    ``None`` when there is no draft, or when another publisher claimed it first. The draft is
+    claimed atomically inside the publishing transaction (the site row is locked first on
+    PostgreSQL, and the draft's row is deleted with its row count checked), so two concurrent
+    publishers of one draft make one version. Unless ``force``, a stale draft (a version was
+    published after it was saved) raises :class:`StaleDraft` and nothing changes. One
+    transaction; a draft that no longer fits (refused by :func:`apply_site_config`) raises
+    :class:`SiteConfigError` and nothing changes.
     """
-    draft = draft_of(site)
-    if draft is None:
-        return None
-    changes = replacement(site, draft.content)
     try:
+        _lock(site)
+        # Read after the lock: a publisher that waited sees the draft gone.
+        row = db.session.execute(
+            select(ConfigDraft.content, ConfigDraft.updated_at).where(
+                ConfigDraft.site_id == site.id
+            )
+        ).one_or_none()
+        if row is None:
+            db.session.rollback()
+            return None
+        content, saved_at = row
+        if not force and draft_is_stale_at(site, saved_at):
+            based_on, current = draft_base(site, saved_at)
+            raise StaleDraft(based_on, int(current or 0))
+        claimed = db.session.execute(  # type: ignore[attr-defined]
+            delete(ConfigDraft)
+            .where(ConfigDraft.site_id == site.id)
+            .execution_options(synchronize_session="fetch")
+        ).rowcount
+        if claimed != 1:
+            db.session.rollback()
+            return None
+        changes = replacement(site, content)
         start_history(site)
         apply_site_config(site, changes, commit=False)
         version = _record(site, Author.of_user(user), note)
-        db.session.delete(draft)
     except Exception:
         db.session.rollback()
         raise
