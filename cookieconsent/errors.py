@@ -165,6 +165,14 @@ class ProblemApi(Api):  # type: ignore[misc]
             detail = "The request has invalid fields: " + ", ".join(sorted(flat)) + "."
         elif flat and status == 400 and "body" in flat and not data.get("message"):
             detail = flat["body"][0]
+        elif flat and status == 400 and not data.get("message"):
+            # Werkzeug's generic description says nothing; the field's own message does.
+            field, messages = sorted(flat.items())[0]
+            detail = (
+                f"{field}: {messages[0]}"
+                if len(flat) == 1
+                else ("The request has invalid fields: " + ", ".join(sorted(flat)) + ".")
+            )
         headers = dict(data.get("headers") or {})
         response = problem_response(status, detail, flat, headers=headers)
         if status == 405 and error.get_headers():

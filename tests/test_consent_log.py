@@ -615,3 +615,20 @@ def test_the_console_log_says_what_to_do_when_empty(console: FlaskClient, site: 
     html = console.get(f"/admin/sites/{site.site_key}/log").get_data(as_text=True)
     assert 'class="empty"' in html
     assert f"/admin/sites/{site.site_key}/" in html
+
+
+def test_a_refused_cursor_says_what_is_wrong_in_its_detail(client: FlaskClient, site: Site) -> None:
+    """The problem's detail names the field and why, not Werkzeug's generic 400 text."""
+    user = create_user("detail@shop.example", "a long enough password")
+    set_role(user, site, "owner")
+    db.session.commit()
+    _, token = issue_token(user, "detail")
+    response = client.get(
+        f"/api/v1/admin/sites/{site.site_key}/log?cursor=garbage",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 400
+    problem = response.get_json()
+    assert problem["detail"].startswith("cursor: ")
+    assert "browser (or proxy)" not in problem["detail"]
+    assert problem["errors"]["cursor"]
