@@ -144,6 +144,26 @@ def test_an_open_invitation_can_be_revoked(
     assert browser.get(f"/admin/invitations/{issued.token}").status_code == 404
 
 
+def test_an_invitation_to_a_deleted_site_is_no_longer_offered(
+    app: Flask, owner_console: FlaskClient, site: Site
+) -> None:
+    owner = accounts.find_user("chu@shop.vn")
+    assert owner is not None
+    issued = invite(site, "editor", owner)
+    site.deleted_at = utcnow()
+    db.session.commit()
+    create_user("bien@shop.vn", PASSWORD)
+    browser = another_browser(app)
+    sign_in(browser, "bien@shop.vn")
+    link = f"/admin/invitations/{issued.token}"
+    shown = browser.get(link)
+    assert shown.status_code == 404
+    assert "btn btn-primary" not in shown.get_data(as_text=True)  # no "Accept" button
+    taken = browser.post(link, data={"csrf_token": csrf_token(browser, "/admin/")})
+    assert taken.status_code == 404
+    assert role_of(site, "bien@shop.vn") is None
+
+
 # Members ---------------------------------------------------------------------------------------
 
 

@@ -205,11 +205,14 @@ def invite(site: Site, role: str, by: User, now: datetime | None = None) -> Issu
 
 
 def open_invitation(token: str, now: datetime | None = None) -> Invitation | None:
-    """The invitation for a link's token, when it is unused and unexpired."""
+    """The invitation for a link's token, when it is unused, unexpired and its site not deleted."""
     invitation = db.session.execute(
         select(Invitation).where(Invitation.token_hash == _digest(token or ""))
     ).scalar_one_or_none()
     if invitation is None or invitation.accepted_at is not None:
+        return None
+    site = db.session.get(Site, invitation.site_id)
+    if site is None or site.deleted_at is not None:
         return None
     if invitation.expires_at <= (now or utcnow()):
         return None
