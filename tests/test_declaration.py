@@ -163,9 +163,14 @@ def test_the_last_change_is_the_latest_published_version(
         )
     )
     db.session.commit()
-    assert "2031-05-17" in page(client, declared.site_key, "en").get_data(as_text=True)
+    english = page(client, declared.site_key, "en").get_data(as_text=True)
+    assert '<time datetime="2031-05-17">' in english
+    assert "May 17, 2031" in english
+    # Each language writes the date its own way.
+    assert "17 tháng 5, 2031" in page(client, declared.site_key, "vi").get_data(as_text=True)
     data = client.get(f"/c/{declared.site_key}/declaration.json?lang=en").get_json()
     assert data["updated"] == "2031-05-17"
+    assert "May 17, 2031" in data["updated_text"]
 
 
 def test_the_json_for_the_widget(client: FlaskClient, declared: Site) -> None:

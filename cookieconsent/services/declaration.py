@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypedDict
 
+from babel.dates import format_date
 from flask import Request
 from sqlalchemy import func, select
 
@@ -148,6 +149,9 @@ def build_declaration(site: Site, language: str) -> dict[str, Any]:
         "site": site.name,
         "texts": texts,
         "updated": changed.date().isoformat(),
-        "updated_text": texts["declaration_updated"].replace("{date}", changed.date().isoformat()),
+        # The date as people of that language write it (29 tháng 11, 2026; November 29, 2026).
+        "updated_text": texts["declaration_updated"].replace(
+            "{date}", format_date(changed.date(), format="long", locale=language)
+        ),
         "categories": categories,
     }
