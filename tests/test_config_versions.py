@@ -145,8 +145,8 @@ def test_compare_lists_changes_field_by_field() -> None:
     assert compare_versions(before, after) == [
         ("domains", ["a.vn"], ["a.vn", "b.vn"]),
         ("categories.analytics.texts.vi.title", "Phân tích", "Thống kê"),
-        ("categories.marketing", None, {"name": "marketing", "texts": {}}),
-        ("texts.en", None, {"title": "Hi"}),
+        ("categories.marketing.name", None, "marketing"),
+        ("texts.en.title", None, "Hi"),
     ]
     assert compare_versions(after, after) == []
     reordered = {**after, "categories": list(reversed(after["categories"]))}
@@ -256,7 +256,7 @@ def test_admin_api_draft_publish_versions_compare_restore(client: FlaskClient, s
     compared = client.get(admin_url(site, "/versions/compare?from=1&to=2"), headers=headers)
     assert compared.status_code == 200
     assert compared.get_json()["changes"] == [
-        {"path": "texts.vi", "before": None, "after": {"title": "Nháp"}}
+        {"path": "texts.vi.title", "before": None, "after": "Nháp"}
     ]
     one = client.get(admin_url(site, "/versions/1"), headers=headers).get_json()
     assert one["content"]["texts"] == {}
@@ -487,3 +487,36 @@ def test_the_publish_schema_documents_force(client: FlaskClient) -> None:
     assert publish["force"]["type"] == "boolean"
     operation = spec["paths"]["/api/v1/admin/sites/{site_key}/config/draft/publish"]["post"]
     assert "409" in operation["responses"]
+
+
+def test_compare_spells_out_services_and_their_cookies_by_name() -> None:
+    ga = {
+        "name": "google_analytics",
+        "label": "Google Analytics",
+        "category": "analytics",
+        "cookies": [{"name": "_ga", "match": "exact", "lifetime_days": 400}],
+        "local_storage": [],
+    }
+    before = {"services": [ga], "categories": [{"name": "analytics", "texts": {}}]}
+    after = {
+        "services": [
+            {
+                **ga,
+                "label": "Google Analytics 4",
+                "cookies": [{"name": "_ga", "match": "exact", "lifetime_days": 390}],
+            },
+            {"name": "pixel", "label": "Pixel", "category": "analytics", "cookies": []},
+        ],
+        "categories": [{"name": "analytics", "texts": {"vi": {"title": "Thống kê"}}}],
+    }
+    changes = compare_versions(before, after)
+    assert changes == [
+        ("services.google_analytics.label", "Google Analytics", "Google Analytics 4"),
+        ("services.google_analytics.cookies._ga.lifetime_days", 400, 390),
+        ("services.pixel.name", None, "pixel"),
+        ("services.pixel.label", None, "Pixel"),
+        ("services.pixel.category", None, "analytics"),
+        ("categories.analytics.texts.vi.title", None, "Thống kê"),
+    ]
+    # No row holds an object: each is a plain value a reader can compare.
+    assert not [row for row in changes if isinstance(row[1], dict) or isinstance(row[2], dict)]

@@ -616,3 +616,28 @@ def test_publishing_a_stale_draft_from_the_console_asks_to_confirm(
     assert forced.status_code == 302
     db.session.expire_all()
     assert draft_of(site) is None and export_site_config(site)["retention_days"] == 400
+
+
+def test_history_compare_shows_services_field_by_field_without_json(
+    console: FlaskClient, site: Site, owner: Any
+) -> None:
+    document = current_document(site)
+    service = {
+        "name": "google_analytics",
+        "label": "Google Analytics",
+        "category": document["categories"][-1]["name"],
+        "cookies": [{"name": "_ga", "match": "exact", "lifetime_days": 400}],
+    }
+    save_draft(site, {"services": [*document["services"], service]}, owner)
+    publish_draft(site, owner)
+    changed = {**service, "cookies": [{"name": "_ga", "match": "exact", "lifetime_days": 390}]}
+    save_draft(
+        site, {"services": [*document["services"], changed], "domains": ["a.vn", "b.vn"]}, owner
+    )
+    publish_draft(site, owner)
+    page = page_of(console, site, "history", "?from=1&to=3")
+    table = page[page.index('<table class="table diff">') : page.index("</table>")]
+    assert "services.google_analytics.label" in table
+    assert "services.google_analytics.cookies._ga.lifetime_days" in table
+    assert "a.vn, b.vn" in table
+    assert "{" not in table and "[" not in table

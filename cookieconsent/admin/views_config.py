@@ -10,7 +10,6 @@ page: ``{"saved": true}`` or 422 with ``{"errors": {field id: [messages]}}``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -516,12 +515,18 @@ def site_design(site: Site) -> str | BaseResponse | tuple[Any, int]:
 
 
 def shown(value: Any) -> str:
-    """A configuration value as people read it."""
+    """A configuration value as people read it: lists comma-separated, no JSON braces."""
     if value is None:
         return "—"
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, list):
+        return ", ".join(shown(item) for item in value) if value else "—"
+    if isinstance(value, Mapping):
+        return "; ".join(f"{key}: {shown(item)}" for key, item in value.items()) or "—"
+    return str(value)
 
 
 @bp.get("/sites/<site_key>/history")

@@ -479,23 +479,43 @@ def _named(value: Any) -> bool:
     )
 
 
+def _nested(value: Any) -> bool:
+    return isinstance(value, Mapping) and bool(value)
+
+
 def _diff(path: str, before: Any, after: Any, out: list[tuple[str, Any, Any]]) -> None:
     if before == after:
         return
-    if isinstance(before, Mapping) and isinstance(after, Mapping):
-        for key in [*before, *(key for key in after if key not in before)]:
-            where = f"{path}.{key}" if path else str(key)
-            _diff(where, before.get(key, _MISSING), after.get(key, _MISSING), out)
-        return
-    if _named(before) and _named(after):
-        old = {item["name"]: item for item in before}
-        new = {item["name"]: item for item in after}
-        common_old = [name for name in old if name in new]
-        common_new = [name for name in new if name in old]
+    if _MISSING in (before, after) and (before in ({}, []) or after in ({}, [])):
+        return  # An empty object or list beside nothing says nothing to a reader.
+    # An object on one side only (a service added, a language's texts removed) is spelled out
+    # field by field against nothing, so every row holds a plain value.
+    if _nested(before) or _nested(after):
+        old = before if isinstance(before, Mapping) else {}
+        new = after if isinstance(after, Mapping) else {}
+        if (before is _MISSING or isinstance(before, Mapping)) and (
+            after is _MISSING or isinstance(after, Mapping)
+        ):
+            for key in [*old, *(key for key in new if key not in old)]:
+                where = f"{path}.{key}" if path else str(key)
+                _diff(where, old.get(key, _MISSING), new.get(key, _MISSING), out)
+            return
+    if (_named(before) or _named(after)) and all(
+        side is _MISSING or side == [] or _named(side) for side in (before, after)
+    ):
+        old_items = {item["name"]: item for item in before} if _named(before) else {}
+        new_items = {item["name"]: item for item in after} if _named(after) else {}
+        common_old = [name for name in old_items if name in new_items]
+        common_new = [name for name in new_items if name in old_items]
         if common_old != common_new:
-            out.append((path, list(old), list(new)))
-        for name in [*old, *(name for name in new if name not in old)]:
-            _diff(f"{path}.{name}", old.get(name, _MISSING), new.get(name, _MISSING), out)
+            out.append((path, list(old_items), list(new_items)))
+        for name in [*old_items, *(name for name in new_items if name not in old_items)]:
+            _diff(
+                f"{path}.{name}",
+                old_items.get(name, _MISSING),
+                new_items.get(name, _MISSING),
+                out,
+            )
         return
     out.append((path, None if before is _MISSING else before, None if after is _MISSING else after))
 
@@ -507,8 +527,9 @@ def compare_versions(
 
     Objects nest by key and lists of named objects (categories, services, cookies) by name, so
     paths read like ``categories.analytics.texts.vi.title``; other lists (``domains``) are one
-    field. Something on one side only is ``None`` on the other, reported whole at its path; a
-    changed order of named objects shows at the list's path as the lists of names.
+    field. Something on one side only is ``None`` on the other; an object there (a service
+    added) is spelled out field by field, so no value is a nested object. A changed order of
+    named objects shows at the list's path as the lists of names.
     """
     changes: list[tuple[str, Any, Any]] = []
     _diff("", dict(before), dict(after), changes)
