@@ -47,6 +47,10 @@ REQUIRED_DATA = [
     "cookieconsent/migrations/script.py.mako",
     "cookieconsent/texts.py",
     "cookieconsent/gunicorn_conf.py",
+    "cookieconsent/translations/vi/LC_MESSAGES/messages.mo",
+    "cookieconsent/templates/admin/base.html",
+    "cookieconsent/templates/declaration.html",
+    "cookieconsent/admin/static/console.css",
 ]
 
 
@@ -313,6 +317,16 @@ def test_installed_wheel_serves_the_widget_consents_and_receipts(
         assert status == 200, page
         assert headers["Content-Type"].startswith("text/html")
         assert b"Wheel Shop" in page and b"https://shop.example/privacy" in page
+
+        # The console, in Vietnamese from the catalog compiled into the wheel, with its styles.
+        status, headers, page = http(base, "/admin/sign-in")
+        assert status == 200, page
+        assert '<html lang="vi"'.encode() in page
+        assert "Đăng nhập".encode() in page
+        status, _, styles = http(base, "/admin/static/console.css")
+        assert status == 200 and len(styles) > 1000
+        status, _, page = http(base, f"/c/{site_key}/declaration?lang=vi")
+        assert status == 200 and "Wheel Shop".encode() in page
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
