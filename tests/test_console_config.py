@@ -3,6 +3,7 @@ fields, publish and discard, history, deletion asking for the key, and the live 
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -641,3 +642,104 @@ def test_history_compare_shows_services_field_by_field_without_json(
     assert "services.google_analytics.cookies._ga.lifetime_days" in table
     assert "a.vn, b.vn" in table
     assert "{" not in table and "[" not in table
+
+
+# Every field's message in one answer -----------------------------------------------------------
+
+
+def error_of(page: str, field_id: str) -> str:
+    """The message shown under the field ``field_id``, or ``""``."""
+    found = re.search(rf'id="{re.escape(field_id)}-error">([^<]*)<', page)
+    return html.unescape(found.group(1)) if found else ""
+
+
+def test_settings_show_every_field_error_in_one_answer(
+    console: FlaskClient, site: Site, owner: Any
+) -> None:
+    before = current_document(site)
+    bad = post(
+        console,
+        site,
+        "settings",
+        {
+            "action": "settings",
+            "settings-name": "x" * 300,
+            "settings-consent_lifetime_days": "9999999999999999999999",
+            "settings-refusal_lifetime_days": "1e5",
+            "settings-retention_days": "-5",
+            "settings-rules-0-region": "ZZ<script>",
+            "settings-rules-0-mode": "opt-in",
+            "settings-rules-1-region": "VN",
+            "settings-rules-1-mode": "opt-in",
+            "settings-rules-2-region": "VN",
+            "settings-rules-2-mode": "notice",
+        },
+        "settings",
+    )
+    assert bad.status_code == 200
+    page = bad.get_data(as_text=True)
+    assert "200" in error_of(page, "settings-name")
+    assert "395" in error_of(page, "settings-consent_lifetime_days")
+    refusal = error_of(page, "settings-refusal_lifetime_days")
+    assert "whole number" in refusal and "required" not in refusal
+    assert "30" in error_of(page, "settings-retention_days")
+    assert "region is VN" in error_of(page, "settings-rules-0-region")
+    assert error_of(page, "settings-rules-1-region") == ""
+    assert "one rule per region" in error_of(page, "settings-rules-2-region")
+    assert "<script>" not in page.split('id="settings-rules-0-region-error"')[1][:200]
+    assert draft_of(site) is None and current_document(site) == before
+
+
+def test_settings_refuse_two_rules_for_one_region_even_when_all_else_is_right(
+    console: FlaskClient, site: Site, owner: Any
+) -> None:
+    bad = post(
+        console,
+        site,
+        "settings",
+        {
+            "action": "settings",
+            "settings-name": "Shop VN",
+            "settings-consent_lifetime_days": "180",
+            "settings-refusal_lifetime_days": "90",
+            "settings-retention_days": "400",
+            "settings-rules-0-region": "US-CA",
+            "settings-rules-0-mode": "opt-out",
+            "settings-rules-1-region": "US-CA",
+            "settings-rules-1-mode": "opt-in",
+        },
+        "settings",
+    )
+    assert bad.status_code == 200
+    page = bad.get_data(as_text=True)
+    assert error_of(page, "settings-rules-0-region") == ""
+    assert "US-CA already has a rule above" in error_of(page, "settings-rules-1-region")
+    assert draft_of(site) is None
+
+
+def test_new_site_flags_the_name_and_every_bad_domain_together(
+    console: FlaskClient, site: Site, owner: Any
+) -> None:
+    count = db.session.execute(sa.select(sa.func.count()).select_from(Site)).scalar_one()
+    page = console.get("/admin/sites/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    response = console.post(
+        "/admin/sites/new",
+        data={
+            "csrf_token": token.group(1),
+            "name": "",
+            "domains": "not a domain\nhttp://x.vn/path\n*.\ncom.vn\nshop.vn",
+            "language": "vi",
+        },
+    )
+    assert response.status_code == 200
+    answer = response.get_data(as_text=True)
+    assert "required" in error_of(answer, "name")
+    domains = error_of(answer, "domains")
+    assert "'not a domain' is not a host name" in domains
+    assert "'http://x.vn/path': give a host name" in domains
+    assert "'*.'" in domains
+    assert "'com.vn' is a public suffix" in domains
+    assert "shop.vn" not in domains.replace("example.", "")
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Site)).scalar_one() == count

@@ -6,6 +6,7 @@ Each form edits one part of the configuration document; the view turns it into c
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -22,11 +23,31 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..services.design import DARK, LIGHT
 from ..services.jurisdictions import MODES
 from ..texts import text_limit
+
+WHOLE_NUMBER = re.compile(r"\s*[+-]?[0-9]+\s*")
+
+
+class WholeNumberField(IntegerField):  # type: ignore[misc]
+    """A whole number written in digits; ``1e5``, ``3.5`` or ``12 days`` are refused as such.
+
+    With :class:`~wtforms.validators.InputRequired` (not ``DataRequired``, which would replace
+    the message with "This field is required."), the refusal says what is wrong.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        if not WHOLE_NUMBER.fullmatch(str(valuelist[0])):
+            self.data = None
+            raise ValueError(str(_l("Not a whole number: write it in digits only, such as 365.")))
+        self.data = int(valuelist[0])
+
 
 # The texts of the banner's first layer come first on the texts page; the rest follow.
 FIRST_TEXTS = (
@@ -215,19 +236,19 @@ class SettingsForm(FlaskForm):  # type: ignore[misc]
     """The site's name, lifetimes, retention and region rules."""
 
     name = StringField(_l("Site name"), validators=[DataRequired(), Length(max=200)])
-    consent_lifetime_days = IntegerField(
+    consent_lifetime_days = WholeNumberField(
         _l("Consent lasts (days)"),
-        validators=[DataRequired()],
+        validators=[InputRequired()],
         description=_l("How long a choice that allows something is kept: 13 months at most."),
     )
-    refusal_lifetime_days = IntegerField(
+    refusal_lifetime_days = WholeNumberField(
         _l("Refusal lasts (days)"),
-        validators=[DataRequired()],
+        validators=[InputRequired()],
         description=_l("How long a refusal is kept before the banner asks again."),
     )
-    retention_days = IntegerField(
+    retention_days = WholeNumberField(
         _l("Keep consent records (days)"),
-        validators=[DataRequired()],
+        validators=[InputRequired()],
         description=_l("After a record stops being the visitor's current choice: 30 to 3650."),
     )
     rules = FieldList(FormField(RuleRowForm), min_entries=1)

@@ -23,8 +23,9 @@ from ..services.accounts import (
     tokens_of,
     visible_sites,
 )
+from ..services.network import normalize_domain
 from ..services.sites import create_site
-from ..services.validation import InvalidInput
+from ..services.validation import InvalidInput, site_name_error
 from . import CONSOLE_LANGUAGES, bp, site_view
 from .forms import EmptyForm, LanguageForm, PasswordForm, SignInForm, SiteForm, TokenForm
 from .messages import translate
@@ -98,6 +99,23 @@ def index() -> str:
     return render_template("admin/index.html", sites=visible_sites(user))
 
 
+def domain_errors(text: str) -> list[str]:
+    """One message for each line of ``text`` that is not a site domain, as creating a site checks.
+
+    Through :func:`~cookieconsent.services.network.normalize_domain` (host names, ports,
+    wildcards, and the Public Suffix List).
+    """
+    problems: list[str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            normalize_domain(line)
+        except ValueError as error:
+            problems.append(str(error))
+    return problems
+
+
 @bp.route("/sites/new", methods=["GET", "POST"])
 @login_required
 def new_site() -> str | Response:
@@ -105,7 +123,16 @@ def new_site() -> str | Response:
     user = signed_in_user()
     assert user is not None
     form = SiteForm()
-    if form.validate_on_submit():
+    if request.method == "POST" and not form.validate_on_submit():
+        # The fields WTForms accepted still go through the checks creating the site makes, so
+        # that every field's message comes in one answer.
+        if not form.name.errors and (problem := site_name_error(form.name.data or "")):
+            form.name.errors = [translate(problem)]
+        if not form.domains.errors:
+            form.domains.errors = domain_errors(form.domains.data or "")
+    elif request.method == "POST" and (problems := domain_errors(form.domains.data or "")):
+        form.domains.errors = problems
+    elif request.method == "POST":
         domains = [line.strip() for line in (form.domains.data or "").splitlines() if line.strip()]
         try:
             site, api_token = create_site(

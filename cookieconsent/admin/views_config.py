@@ -40,6 +40,7 @@ from ..services.config_versions import (
     discard_draft,
     draft_is_stale,
     draft_of,
+    merged_document,
     publish_draft,
     restore_version,
     save_draft,
@@ -138,6 +139,31 @@ def save(site: Site, form: Any, changes: Mapping[str, Any], resolve: Resolver) -
         put_errors(form, error.errors, resolve)
         return False
     return True
+
+
+def refusals(site: Site, changes: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Every refusal ``changes`` would meet when saved, without saving anything.
+
+    The schema refuses first and the whole-document checks only run on what it accepts, so the
+    top-level keys refused in one pass are left out of the next, until a pass finds nothing new:
+    each field gets its message in one answer instead of one per submission.
+    """
+    found: dict[str, list[str]] = {}
+    left = dict(changes)
+    while left:
+        try:
+            merged_document(site, current_document(site), left)
+        except SiteConfigError as error:
+            db.session.rollback()
+            refused = {path.split(".")[0] for path in error.errors} & set(left)
+            for path, messages in error.errors.items():
+                found.setdefault(path, []).extend(messages)
+            if not refused:
+                break
+            left = {key: value for key, value in left.items() if key not in refused}
+        else:
+            break
+    return found
 
 
 def answer(
@@ -685,28 +711,45 @@ def site_settings(site: Site) -> str | BaseResponse | tuple[Any, int]:
     if request.method == "POST":
         require("edit")
         saved = False
-        if form.validate():
-            rows = [row for row in form.rules.entries if (row.form.region.data or "").strip()]
-            changes = {
-                "name": form.name.data,
-                "consent_lifetime_days": form.consent_lifetime_days.data,
-                "refusal_lifetime_days": form.refusal_lifetime_days.data,
-                "retention_days": form.retention_days.data,
-                "jurisdiction_rules": {
-                    row.form.region.data.strip(): row.form.mode.data for row in rows
-                },
-            }
-            regions = [row.form.region.data.strip() for row in rows]
+        valid = form.validate()
+        # What WTForms accepted still goes through the service's checks, so that every field's
+        # message comes in one answer.
+        changes: dict[str, Any] = {
+            key: form[key].data
+            for key in ("name", "consent_lifetime_days", "refusal_lifetime_days", "retention_days")
+            if not form[key].errors
+        }
+        rows = [row for row in form.rules.entries if (row.form.region.data or "").strip()]
+        chosen: dict[str, str] = {}
+        fields: dict[str, Any] = {}
+        for row in rows:
+            region = row.form.region.data.strip()
+            if region in fields:
+                row.form.region.errors = [
+                    *list(row.form.region.errors or []),
+                    _(
+                        "%(region)s already has a rule above; keep one rule per region.",
+                        region=region,
+                    ),
+                ]
+                valid = False
+                continue
+            fields[region] = row.form.region
+            if not row.form.region.errors and not row.form.mode.errors:
+                chosen[region] = row.form.mode.data
+        changes["jurisdiction_rules"] = chosen
 
-            def resolve(path: str) -> Any:
-                parts = path.split(".")
-                if parts[0] == "jurisdiction_rules":
-                    if len(parts) > 1 and parts[1] in regions:
-                        return rows[regions.index(parts[1])].form.region
-                    return None
-                return form._fields.get(parts[0])
+        def resolve(path: str) -> Any:
+            parts = path.split(".")
+            if parts[0] == "jurisdiction_rules":
+                return fields.get(parts[1]) if len(parts) > 1 else None
+            return form._fields.get(parts[0])
 
+        problems = refusals(site, changes)
+        if valid and not problems:
             saved = save(site, form, changes, resolve)
+        else:
+            put_errors(form, problems, resolve)
         target = url_for("admin.site_settings", site_key=site.site_key)
         return answer(saved, form, page, target)
     return page()
