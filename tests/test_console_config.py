@@ -743,3 +743,33 @@ def test_new_site_flags_the_name_and_every_bad_domain_together(
     assert "'com.vn' is a public suffix" in domains
     assert "shop.vn" not in domains.replace("example.", "")
     assert db.session.execute(sa.select(sa.func.count()).select_from(Site)).scalar_one() == count
+
+
+# A viewer reads, and is told why nothing can be changed ----------------------------------------
+
+
+@pytest.mark.parametrize("name", ["banner", "texts", "design", "settings"])
+def test_viewer_sees_disabled_fields_and_why(console: FlaskClient, site: Site, name: str) -> None:
+    member(site, "xem@shop.vn", "viewer")
+    sign_in(console, "xem@shop.vn")
+    page = page_of(console, site, name)
+    assert "Only owners and editors can change this." in page
+    controls = re.findall(r"<(?:input|textarea|select)\b[^>]*>", page)
+    editable = [
+        tag
+        for tag in controls
+        if 'type="hidden"' not in tag
+        and "disabled" not in tag
+        and "readonly" not in tag
+        # The preview's own controls (regime, language, theme, width) change nothing.
+        and 'name="p_' not in tag
+    ]
+    assert controls and editable == [], editable
+    assert "Save draft" not in page
+
+
+def test_editor_gets_no_read_only_note(console: FlaskClient, site: Site, owner: Any) -> None:
+    for name in ("banner", "texts", "design", "settings"):
+        page = page_of(console, site, name)
+        assert "Only owners and editors can change this." not in page
+        assert "Save draft" in page
