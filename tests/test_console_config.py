@@ -773,3 +773,44 @@ def test_editor_gets_no_read_only_note(console: FlaskClient, site: Site, owner: 
         page = page_of(console, site, name)
         assert "Only owners and editors can change this." not in page
         assert "Save draft" in page
+
+
+# Names people read: regimes and categories ----------------------------------------------------
+
+
+def test_region_rule_picker_offers_every_regime_by_its_name(
+    console: FlaskClient, site: Site, owner: Any
+) -> None:
+    from cookieconsent.services.jurisdictions import MODES
+
+    page = page_of(console, site, "settings")
+    select = re.search(r'<select[^>]*name="settings-rules-0-mode"[^>]*>(.*?)</select>', page, re.S)
+    assert select
+    offered = dict(
+        re.findall(r'<option[^>]*value="([^"]+)"[^>]*>([^<]+)</option>', select.group(1))
+    )
+    assert set(offered) == set(MODES)
+    assert html.unescape(offered["opt-in"]) == "Opt-in (ask before any tracking)"
+    assert html.unescape(offered["opt-out"]) == "Opt-out (tracking until the visitor refuses)"
+    assert offered["notice"] == "Notice only"
+    owner.language = "vi"
+    db.session.commit()
+    vietnamese = page_of(console, site, "settings")
+    assert "Opt-in (ask before any tracking)" not in vietnamese
+
+
+def test_banner_categories_show_their_title_beside_the_identifier(
+    console: FlaskClient, site: Site, owner: Any
+) -> None:
+    page = page_of(console, site, "banner")
+    assert re.search(r"<th scope=\"row\">Analytics <code>analytics</code>", page)
+    assert re.search(r"<th scope=\"row\">Marketing <code>marketing</code>", page)
+    categories = [
+        {**entry, "texts": {"en": {"title": "Visitor statistics", "description": "Counts."}}}
+        if entry["name"] == "analytics"
+        else entry
+        for entry in current_document(site)["categories"]
+    ]
+    save_draft(site, {"categories": categories}, owner)
+    page = page_of(console, site, "banner")
+    assert re.search(r"<th scope=\"row\">Visitor statistics <code>analytics</code>", page)

@@ -223,12 +223,22 @@ class DesignForm(FlaskForm):  # type: ignore[misc]
     dark_text = ColorField(_l("Dark text"), default=DARK["text"])
 
 
+# Each regime in :data:`~cookieconsent.services.jurisdictions.MODES`, as the console names it.
+MODE_LABELS: dict[str, Any] = {
+    "opt-in": _l("Opt-in (ask before any tracking)"),
+    "opt-out": _l("Opt-out (tracking until the visitor refuses)"),
+    "notice": _l("Notice only"),
+}
+
+
 class RuleRowForm(Form):  # type: ignore[misc]
     """One region rule; an empty region leaves the row out."""
 
     region = StringField(_l("Region"), validators=[Optional(), Length(max=16)])
     mode = SelectField(
-        _l("Regime"), choices=[SelectChoice(mode, mode) for mode in MODES], validate_choice=False
+        _l("Regime"),
+        choices=[SelectChoice(mode, MODE_LABELS.get(mode, mode)) for mode in MODES],
+        validate_choice=False,
     )
 
 

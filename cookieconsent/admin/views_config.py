@@ -55,7 +55,7 @@ from ..services.site_config import SiteConfigError
 from ..services.sites import bundled_config, widget_config
 from ..services.widget import build_widget, modules_version
 from ..texts import BANNER_TEXT_KEYS, BANNER_TEXTS, CATEGORY_TEXTS
-from . import bp, site_view
+from . import bp, console_language, site_view
 from .forms import DeleteSiteForm, EmptyForm
 from .forms_config import (
     FIRST_TEXTS,
@@ -257,9 +257,19 @@ def site_banner(site: Site) -> str | BaseResponse | tuple[Any, int]:
     service = _service_form(document, editing)
     action = request.form.get("action")
 
+    language = console_language()
+    titles = {
+        entry["name"]: ((entry.get("texts") or {}).get(language) or {}).get("title")
+        or CATEGORY_TEXTS.get(entry["name"], {}).get(language, {}).get("title")
+        or CATEGORY_TEXTS.get(entry["name"], {}).get("en", {}).get("title")
+        or ""
+        for entry in document["categories"]
+    }
+
     def page() -> str:
         return render_template(
             "admin/config_banner.html",
+            category_titles=titles,
             domains_form=domains,
             category_form=category,
             service_form=service,
