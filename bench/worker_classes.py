@@ -1,6 +1,7 @@
 """Compare gunicorn worker classes and counts under a realistic mix, with wrk.
 
-    python bench/worker_classes.py [--duration 10] [--rounds 3] [--connections 64] [--config sync:4 …]
+    python bench/worker_classes.py [--duration 10] [--rounds 3] [--connections 64]
+                                   [--config sync:4 …]
 
 Serves ``cookieconsent.wsgi:app`` with the shipped settings (cookieconsent/gunicorn_conf.py) on
 a fresh PostgreSQL database, overriding only the worker class, workers and threads, and drives

@@ -3,6 +3,7 @@ what is wrong: the sign-in flash, the configuration validator's messages, the si
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 
 from .test_console_i18n import catalog_vi
@@ -64,3 +65,27 @@ def test_the_configuration_validators_messages_are_translated() -> None:
             assert translate(message) == catalog[message] != message
     with app.test_request_context("/admin/", headers={"Accept-Language": "en"}):
         assert translate(range_message) == "Between 30 and 3650."
+
+
+@pytest.mark.parametrize(
+    ("domain", "start"),
+    [
+        ("com.vn", "com.vn là một hậu tố công cộng"),
+        ("*.com.vn", "*.com.vn là ký tự đại diện trên hậu tố công cộng com.vn"),
+        ("http://x.vn/path", "http://x.vn/path: hãy nhập tên máy chủ"),
+        ("not a domain", "not a domain không phải là tên máy chủ"),
+    ],
+)
+def test_domain_refusals_read_in_vietnamese(domain: str, start: str) -> None:
+    """The messages of services/network.py, with the typed value kept, in the Vietnamese console."""
+    from cookieconsent import create_app
+    from cookieconsent.admin.messages import translate
+    from cookieconsent.services.network import normalize_domain
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with pytest.raises(ValueError) as refused:
+        normalize_domain(domain)
+    with app.test_request_context("/admin/", headers={"Accept-Language": "vi"}):
+        assert translate(str(refused.value)).startswith(start)
+    with app.test_request_context("/admin/", headers={"Accept-Language": "en"}):
+        assert translate(str(refused.value)).startswith(domain)

@@ -321,12 +321,12 @@ def test_installed_wheel_serves_the_widget_consents_and_receipts(
         # The console, in Vietnamese from the catalog compiled into the wheel, with its styles.
         status, headers, page = http(base, "/admin/sign-in")
         assert status == 200, page
-        assert '<html lang="vi"'.encode() in page
+        assert b'<html lang="vi"' in page
         assert "Đăng nhập".encode() in page
         status, _, styles = http(base, "/admin/static/console.css")
         assert status == 200 and len(styles) > 1000
         status, _, page = http(base, f"/c/{site_key}/declaration?lang=vi")
-        assert status == 200 and "Wheel Shop".encode() in page
+        assert status == 200 and b"Wheel Shop" in page
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)

@@ -195,6 +195,46 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"The site has no category '(?P<name>[^']*)'\."),
         N_("The site has no category %(name)s."),
     ),
+    # services/network.py: a domain that is not one an owner can name.
+    (
+        re.compile(
+            r"'(?P<domain>[^']*)' is a wildcard on the public suffix (?P<suffix>\S+), which "
+            r"covers sites of unrelated owners; name your own domain, such as \S+"
+        ),
+        N_(
+            "%(domain)s is a wildcard on the public suffix %(suffix)s, which covers sites of "
+            "unrelated owners; name your own domain, such as *.example.%(suffix)s"
+        ),
+    ),
+    (
+        re.compile(
+            r"'(?P<domain>[^']*)' is a public suffix \(on the Public Suffix List\), under which "
+            r"unrelated owners register their sites; name your own domain, such as example\."
+            r"(?P<suffix>\S+)"
+        ),
+        N_(
+            "%(domain)s is a public suffix (on the Public Suffix List), under which unrelated "
+            "owners register their sites; name your own domain, such as example.%(suffix)s"
+        ),
+    ),
+    (
+        re.compile(r"'(?P<domain>[^']*)': give a host name, optionally with :port, not a URL"),
+        N_("%(domain)s: give a host name, optionally with :port, not a URL."),
+    ),
+    (
+        re.compile(r"'(?P<domain>[^']*)' is not a host name, host:port or \*\.host"),
+        N_("%(domain)s is not a host name, host:port or *.host."),
+    ),
+    (
+        re.compile(r"'(?P<domain>[^']*)': port out of range"),
+        N_("%(domain)s: the port is out of range."),
+    ),
+    (
+        re.compile(
+            r"'(?P<domain>[^']*)': a wildcard needs a registrable domain such as \*\.example\.com"
+        ),
+        N_("%(domain)s: a wildcard needs a registrable domain such as *.example.com."),
+    ),
 )
 
 
