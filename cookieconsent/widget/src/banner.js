@@ -71,15 +71,12 @@ export function createUi(cc) {
 
   /** Every text of the visitor's language, fetched once (a public, cacheable file). */
   function fullTexts() {
-    if (!full && config.preview) {
-      // A preview carries its draft's texts whole: the live ones must never replace them.
-      full = Promise.resolve(texts);
-    }
     if (!full) {
       // The digest versions the file, so the browser may keep it as long as the configuration.
       full = request("GET", cc._base + "/c/" + encodeURIComponent(config.siteKey) + "/texts/" +
         language + ".json?v=" + config.digest, null, {timeout: 3000}).then((loaded) => {
-        texts = Object.assign({}, texts, loaded);
+        // A preview's draft texts win over the live ones, which only fill in what it lacks.
+        texts = config.preview ? Object.assign({}, loaded, texts) : Object.assign({}, texts, loaded);
         // Drawn again with every text at hand.
         rendered = "";
         return texts;
@@ -91,8 +88,7 @@ export function createUi(cc) {
 
   /** The texts the current regime needs are here; else they are fetched and `sync` runs again. */
   function haveTexts() {
-    if (config.preview ||
-      texts && (cc._mode() === "opt-in" || texts.dismiss) && (!cc._gpc || texts.gpc_honored)) {
+    if (texts && (cc._mode() === "opt-in" || texts.dismiss) && (!cc._gpc || texts.gpc_honored)) {
       return true;
     }
     fullTexts().then(() => sync(), () => {});
