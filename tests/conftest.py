@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +69,12 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def postgresql_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A throw-away PostgreSQL database with the schema created by the migrations."""
+@contextmanager
+def throwaway_postgres(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database ``<prefix>_<random>``; yields its URL, drops it after.
+
+    Skips loudly when PostgreSQL is not reachable, and fails instead under ``CI=true``.
+    """
     problem = _postgres_available()
     if problem is not None:
         message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {problem}"
@@ -78,18 +82,24 @@ def postgresql_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pytest.fail(message + " (CI=true: PostgreSQL tests may not be skipped)")
         _postgres_problem.append(message)
         pytest.skip(message)
-    name = f"cookieconsent_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
-        _migrate(url, tmp_path_factory.mktemp("pg"))
-        yield url
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throw-away PostgreSQL database with the schema created by the migrations."""
+    with throwaway_postgres("cookieconsent_test") as url:
+        _migrate(url, tmp_path_factory.mktemp("pg"))
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ from cookieconsent import create_app
 from cookieconsent.extensions import db
 from cookieconsent.services.webhooks import new_secret
 
-from .conftest import IN_CI, POSTGRES_ADMIN_URL, _config, _postgres_available
+from .conftest import _config, throwaway_postgres
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -30,21 +29,8 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
         return
-    problem = _postgres_available()
-    if problem is not None:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is not reachable: {problem} (CI=true)")
-        pytest.skip(f"PostgreSQL is not reachable: {problem}")
-    name = f"cookieconsent_migrate_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres("cookieconsent_migrate") as url:
+        yield url
 
 
 def test_upgrade_keeps_existing_sites_and_gives_them_a_chain(empty_database: str) -> None:

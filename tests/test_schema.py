@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from cookieconsent import create_app
 from cookieconsent.extensions import db
 from cookieconsent.services.schema import code_heads
 
-from .conftest import IN_CI, POSTGRES_ADMIN_URL, _config, _postgres_available
+from .conftest import _config, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 UPGRADE = "run `cookieconsent db upgrade`"
@@ -31,21 +30,8 @@ def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
         return
-    problem = _postgres_available()
-    if problem is not None:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is not reachable: {problem} (CI=true)")
-        pytest.skip(f"PostgreSQL is not reachable: {problem}")
-    name = f"cookieconsent_schema_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres("cookieconsent_schema") as url:
+        yield url
 
 
 @pytest.fixture

@@ -23,16 +23,14 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
-from .conftest import IN_CI, POSTGRES_ADMIN_URL, _postgres_available
+from .conftest import throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 # What the service reads at run time, beyond the Python modules.
@@ -68,21 +66,8 @@ def workdir() -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    problem = _postgres_available()
-    if problem is not None:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is not reachable: {problem} (CI=true)")
-        pytest.skip(f"PostgreSQL is not reachable: {problem}")
-    name = f"cookieconsent_wheel_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres("cookieconsent_wheel") as url:
+        yield url
 
 
 def checkout_files() -> list[str]:
