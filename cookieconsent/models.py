@@ -97,6 +97,19 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
     script_timeout_ms: Mapped[int] = mapped_column(Integer, default=10000)
     # {"layout": "bar", "position": "bottom", "colors": {…}, "dark": {…}}; empty: the defaults.
     design: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Who decides on the purposes and means (Law 91/2025/QH15, Art. 2 and 9): {"name", "address",
+    # "email", "dpo_email"}; the banner names it. None: not given yet.
+    controller: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    # Lifetimes per region, {"FR": {"consent_days": 182, "refusal_days": 182}}; other regions
+    # take consent_lifetime_days and refusal_lifetime_days.
+    region_lifetimes: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON, default=dict)
+    # Rules less strict than a region's built-in regime, each acknowledged:
+    # {"VN": {"reason": …, "by": "owner@example.com", "at": "2026-12-07T20:00:00+00:00"}}.
+    jurisdiction_acknowledgements: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict
+    )
+    # Processors act on the visitors' data for this site: Decree 356's deadlines grow to 20 days.
+    processors_involved: Mapped[bool] = mapped_column(Boolean, default=False)
     # Where the widget was last seen running (page origin), at most one write a minute.
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_seen_origin: Mapped[str | None] = mapped_column(String(255), nullable=True)
@@ -132,6 +145,12 @@ class Category(db.Model):  # type: ignore[name-defined,misc]
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     # {"vi": {"title": …, "description": …}, "en": {…}}; built-in texts fill the gaps.
     texts: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
+    # The purpose records online behaviour, sensitive personal data under Decree 356/2025/ND-CP;
+    # None: the default for the name (analytics and marketing do).
+    tracks_behaviour: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # Only measures use of the site to improve it: may run without consent, with a one-click
+    # objection, where the regime is opt-in-stats-exempt (UK Data (Use and Access) Act 2025).
+    statistics_only: Mapped[bool] = mapped_column(Boolean, default=False)
 
     site: Mapped[Site] = relationship(back_populates="categories")
 
@@ -168,6 +187,8 @@ class PolicyVersion(db.Model):  # type: ignore[name-defined,misc]
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
     version: Mapped[str] = mapped_column(String(32))
     summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # What changed, per language: {"vi": …, "en": …}; ``summary`` is the default language's.
+    summaries: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     effective_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -212,6 +233,9 @@ class ConsentEvent(db.Model):  # type: ignore[name-defined,misc]
     ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
     gpc: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(16), default="banner")
+    # A consent manager registered under India's DPDP Act, s. 6(7) to 6(9), that relayed the choice.
+    consent_manager_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    consent_manager_artifact_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # When the visitor clicked, as the widget reports it; a queued choice is sent later.
     chosen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -220,7 +244,7 @@ class ConsentEvent(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("config_snapshots.id"), nullable=True
     )
     region: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    mode: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    mode: Mapped[str | None] = mapped_column(String(24), nullable=True)
     # Tamper evidence: position in the site's chain and an HMAC over this event and the last.
     sequence: Mapped[int | None] = mapped_column(EventKey, nullable=True)
     personal_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -247,7 +271,7 @@ class ConsentState(db.Model):  # type: ignore[name-defined,misc]
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     gpc: Mapped[bool] = mapped_column(Boolean, default=False)
     region: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    mode: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    mode: Mapped[str | None] = mapped_column(String(24), nullable=True)
     last_event_id: Mapped[int] = mapped_column(EventKey, ForeignKey("consent_events.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
