@@ -1,8 +1,73 @@
-"""Built-in banner texts. Site owners override any of them per language."""
+"""Built-in texts, one JSON catalog per language. Site owners override any of them per language.
+
+Each ``cookieconsent/catalogs/<code>.json`` (package data, read with :mod:`importlib.resources`
+once per process) holds::
+
+    {"language": {"code": "pt-BR", "name": "Português (Brasil)", "dir": "ltr"},
+     "texts": {key: text},
+     "categories": {"essential": {"title": …, "description": …}, …}}
+
+English (``en.json``) is the reference: every catalog carries every one of its keys with the same
+``{placeholders}`` (``tests/test_texts.py`` checks). A key a catalog still lacks is shown in
+English rather than failing.
+
+Language codes are BCP 47 tags with their region where the texts are regional (``pt-BR``,
+``zh-TW``). ``pt`` is an alias of ``pt-PT`` and ``zh`` of ``zh-CN``: both are accepted wherever a
+code is read and stored under the full code (:func:`canonical_language`). A visitor's language
+that no site offers falls back to the nearest one (:func:`resolve_language`).
+"""
 
 from __future__ import annotations
 
-from .texts_more import MORE_BANNER_TEXTS, MORE_CATEGORY_TEXTS, MORE_DECLARATION_TEXTS
+import json
+import re
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib import resources
+from typing import TypedDict
+
+from babel.core import get_global
+
+
+class Language(TypedDict):
+    """A catalog's ``language`` object: its code, its name in itself, its writing direction."""
+
+    code: str
+    name: str
+    dir: str
+
+
+class Catalog(TypedDict):
+    """One language's built-in texts."""
+
+    language: Language
+    texts: dict[str, str]
+    categories: dict[str, dict[str, str]]
+
+
+REFERENCE_LANGUAGE = "en"
+
+
+@cache
+def load_catalogs() -> dict[str, Catalog]:
+    """Every catalog shipped in the package, by code: ``vi`` and ``en`` first, then by code.
+
+    Read once per process. A catalog whose ``language.code`` is not its file's name raises
+    ``ValueError`` (the file name is how it is found).
+    """
+    found: dict[str, Catalog] = {}
+    folder = resources.files(__package__ or "cookieconsent").joinpath("catalogs")
+    for entry in folder.iterdir():
+        if not entry.name.endswith(".json"):
+            continue
+        catalog: Catalog = json.loads(entry.read_text(encoding="utf-8"))
+        code = entry.name.removesuffix(".json")
+        if catalog["language"]["code"] != code:
+            raise ValueError(f"{entry.name} says it is {catalog['language']['code']!r}")
+        found[code] = catalog
+    first = [code for code in ("vi", REFERENCE_LANGUAGE) if code in found]
+    return {code: found[code] for code in [*first, *sorted(set(found) - set(first))]}
+
 
 BANNER_TEXT_KEYS = (
     "title",
@@ -33,6 +98,41 @@ BANNER_TEXT_KEYS = (
     "erase_confirm",
     "erased",
     "receipt",
+    # The specific-consent first layer (Decree 356/2025/ND-CP: behaviour data is sensitive).
+    "specific_description",
+    "controller_line",
+    "tracks_behaviour",
+    "sensitive_notice",
+    # "About your data": what is processed, why, the visitor's rights and whom to ask.
+    "more",
+    "more_title",
+    "data_types_title",
+    "data_types",
+    "purposes_title",
+    "rights_title",
+    "rights",
+    "contact_title",
+    "dpo_contact",
+    # Statistics that run unless the visitor objects (opt-in-stats-exempt).
+    "stats_exempt_description",
+    "object_statistics",
+    "statistics_exempt",
+    # The data subject request form (in the dialog, and the public requests page).
+    "requests",
+    "request_title",
+    "request_intro",
+    "request_kind",
+    "request_kind_access",
+    "request_kind_correction",
+    "request_kind_deletion",
+    "request_kind_withdrawal",
+    "request_kind_restriction",
+    "request_kind_objection",
+    "request_email",
+    "request_details",
+    "request_submit",
+    "request_sent",
+    "request_error",
 )
 
 # How long a site's own text may be, in characters: a button label must fit its button, a title
@@ -57,10 +157,45 @@ LABEL_TEXT_KEYS = frozenset(
         "erase",
         "receipt",
         "policy_link",
+        "more",
+        "object_statistics",
+        "statistics_exempt",
+        "requests",
+        "request_submit",
+        "request_kind_access",
+        "request_kind_correction",
+        "request_kind_deletion",
+        "request_kind_withdrawal",
+        "request_kind_restriction",
+        "request_kind_objection",
+        "print_history",
+        "action_accept_all",
+        "action_reject_all",
+        "action_save",
+        "action_withdraw",
+        "action_opt_out",
     }
 )
 # A category's ``title`` is limited as the banner's is.
-TITLE_TEXT_KEYS = frozenset({"title", "preferences_title", "your_data"})
+TITLE_TEXT_KEYS = frozenset(
+    {
+        "title",
+        "preferences_title",
+        "your_data",
+        "more_title",
+        "data_types_title",
+        "purposes_title",
+        "rights_title",
+        "contact_title",
+        "request_title",
+        "request_kind",
+        "request_email",
+        "request_details",
+        "history_title",
+        "tracks_behaviour",
+        "controller_line",
+    }
+)
 TEXT_LIMITS: dict[str, int] = {
     **dict.fromkeys(LABEL_TEXT_KEYS, LABEL_LIMIT),
     **dict.fromkeys(TITLE_TEXT_KEYS, TITLE_LIMIT),
@@ -78,7 +213,7 @@ def text_length_error(key: str, value: str) -> str | None:
     return f"At most {limit} characters." if len(value) > limit else None
 
 
-# Texts of the printable consent receipt.
+# Texts of the printable consent receipt and of the printable history (server-rendered pages).
 RECEIPT_TEXT_KEYS = (
     "receipt_title",
     "receipt_intro",
@@ -99,6 +234,16 @@ RECEIPT_TEXT_KEYS = (
     "receipt_invalid",
     "receipt_not_found",
     "receipt_unavailable",
+    # Each action as the receipt and the history name it.
+    "action_accept_all",
+    "action_reject_all",
+    "action_save",
+    "action_withdraw",
+    "action_opt_out",
+    # The printable history of every choice.
+    "print_history",
+    "history_title",
+    "history_empty",
 )
 
 # Texts of the public cookie declaration and of the widget's data-role="declaration" (never in
@@ -123,266 +268,157 @@ DECLARATION_TEXT_KEYS = (
     "declaration_not_found",
 )
 
+
+def _banner_texts(catalogs: dict[str, Catalog]) -> dict[str, dict[str, str]]:
+    reference = catalogs[REFERENCE_LANGUAGE]["texts"]
+    return {code: {**reference, **catalog["texts"]} for code, catalog in catalogs.items()}
+
+
+def _category_texts(catalogs: dict[str, Catalog]) -> dict[str, dict[str, dict[str, str]]]:
+    reference = catalogs[REFERENCE_LANGUAGE]["categories"]
+    return {
+        name: {
+            code: {**english, **catalog["categories"].get(name, {})}
+            for code, catalog in catalogs.items()
+        }
+        for name, english in reference.items()
+    }
+
+
+# Every text by language, then key: the receipt's, the declaration's and the widget's.
+BANNER_TEXTS: dict[str, dict[str, str]] = _banner_texts(load_catalogs())
+# Each built-in category's title and description, by category, then language.
+CATEGORY_TEXTS: dict[str, dict[str, dict[str, str]]] = _category_texts(load_catalogs())
 DECLARATION_TEXTS: dict[str, dict[str, str]] = {
-    "vi": {
-        "declaration_title": "Công bố về cookie",
-        "declaration_intro": (
-            "Trang này liệt kê các cookie mà trang web sử dụng, theo mục đích, cùng dịch vụ đặt "
-            "chúng và thời gian lưu giữ."
-        ),
-        "declaration_updated": "Cập nhật lần cuối: {date}",
-        "declaration_cookie": "Cookie",
-        "declaration_service": "Dịch vụ",
-        "declaration_domain": "Tên miền",
-        "declaration_purpose": "Mục đích",
-        "declaration_lifetime": "Thời gian lưu",
-        "declaration_day": "1 ngày",
-        "declaration_days": "{n} ngày",
-        "declaration_session": "Đến khi đóng trình duyệt",
-        "declaration_consent_service": "Quản lý sự đồng ý cookie",
-        "declaration_consent_cookie": (
-            "Lưu lựa chọn về cookie của bạn để không hỏi lại ở mỗi trang."
-        ),
-        "declaration_consent_session": (
-            "Ghi nhận rằng lựa chọn của bạn đã được xác nhận trong phiên trình duyệt này."
-        ),
-        "declaration_no_cookies": "Không có cookie nào được khai báo cho mục này.",
-        "declaration_not_found": "Không có trang web nào ở địa chỉ này.",
-    },
-    "en": {
-        "declaration_title": "Cookie declaration",
-        "declaration_intro": (
-            "This page lists the cookies this website uses, by purpose, with the service that sets "
-            "them and how long they are kept."
-        ),
-        "declaration_updated": "Last changed: {date}",
-        "declaration_cookie": "Cookie",
-        "declaration_service": "Service",
-        "declaration_domain": "Domain",
-        "declaration_purpose": "Purpose",
-        "declaration_lifetime": "Kept for",
-        "declaration_day": "1 day",
-        "declaration_days": "{n} days",
-        "declaration_session": "Until the browser is closed",
-        "declaration_consent_service": "Cookie consent",
-        "declaration_consent_cookie": (
-            "Keeps your cookie choice so that you are not asked again on every page."
-        ),
-        "declaration_consent_session": (
-            "Notes that your choice was confirmed during this browser session."
-        ),
-        "declaration_no_cookies": "No cookies are declared for this category.",
-        "declaration_not_found": "There is no website at this address.",
-    },
-    **MORE_DECLARATION_TEXTS,
+    code: {key: texts[key] for key in DECLARATION_TEXT_KEYS} for code, texts in BANNER_TEXTS.items()
 }
-
-BANNER_TEXTS: dict[str, dict[str, str]] = {
-    "vi": {
-        "title": "Chúng tôi tôn trọng quyền riêng tư của bạn",
-        "description": (
-            "Chúng tôi dùng cookie cần thiết để trang web hoạt động. Với sự đồng ý của bạn, "
-            "chúng tôi cũng dùng cookie để phân tích lượt truy cập và cho tiếp thị. "
-            "Bạn có thể chấp nhận, từ chối hoặc chọn từng mục, và thay đổi lựa chọn bất cứ lúc nào."
-        ),
-        "policy_link": "Chính sách bảo vệ dữ liệu cá nhân",
-        "accept_all": "Chấp nhận tất cả",
-        "reject_all": "Từ chối tất cả",
-        "preferences": "Tùy chọn",
-        "preferences_title": "Tùy chọn cookie",
-        "preferences_description": (
-            "Chọn những mục bạn đồng ý. Cookie cần thiết luôn bật vì trang web không thể "
-            "hoạt động nếu thiếu chúng."
-        ),
-        "save": "Lưu lựa chọn",
-        "close": "Đóng",
-        "always_on": "Luôn bật",
-        "reopen": "Cài đặt cookie",
-        "withdraw": "Rút lại sự đồng ý",
-        "gpc_honored": (
-            "Đã tôn trọng yêu cầu từ chối: trình duyệt của bạn gửi tín hiệu "
-            "Global Privacy Control, nên chúng tôi không bán hay chia sẻ dữ liệu của bạn "
-            "cho tiếp thị."
-        ),
-        "error": "Chưa lưu được lựa chọn của bạn. Vui lòng thử lại.",
-        "queued": "Chưa lưu được lựa chọn của bạn: chúng tôi sẽ tự gửi lại khi có kết nối.",
-        "opt_out_description": (
-            "Chúng tôi và đối tác dùng cookie để phân tích và hiển thị quảng cáo phù hợp. "
-            "Bạn có thể từ chối việc bán hoặc chia sẻ thông tin cá nhân của mình bất cứ lúc nào."
-        ),
-        "do_not_sell": "Không bán hoặc chia sẻ thông tin cá nhân của tôi",
-        "notice_description": (
-            "Trang web này dùng cookie để phân tích và tiếp thị. Bạn có thể từ chối chúng."
-        ),
-        "dismiss": "Đã hiểu",
-        "policy_updated": "Chúng tôi đã cập nhật chính sách bảo vệ dữ liệu cá nhân. Thay đổi:",
-        "your_data": "Dữ liệu đồng ý của bạn",
-        "history": "Lịch sử lựa chọn",
-        "export": "Tải xuống (JSON)",
-        "erase": "Xóa dữ liệu đồng ý của tôi",
-        "erase_confirm": (
-            "Xóa dữ liệu cá nhân trong các bản ghi đồng ý của bạn? Lựa chọn hiện tại sẽ bị hủy."
-        ),
-        "erased": "Đã xóa dữ liệu đồng ý của bạn.",
-        "receipt": "Biên nhận",
-        "receipt_title": "Biên nhận đồng ý",
-        "receipt_intro": "Bản ghi này xác nhận lựa chọn của bạn về cookie trên trang web.",
-        "receipt_site": "Trang web",
-        "receipt_visitor": "Mã khách truy cập",
-        "receipt_action": "Hành động",
-        "receipt_time": "Thời điểm",
-        "receipt_policy": "Phiên bản chính sách",
-        "receipt_region": "Khu vực",
-        "receipt_purposes": "Mục đích",
-        "receipt_allowed": "Đồng ý",
-        "receipt_refused": "Từ chối",
-        "receipt_expires": "Hết hạn",
-        "receipt_withdrawal": (
-            "Bạn đã rút lại sự đồng ý. Từ nay, cookie không cần thiết sẽ không được dùng và dữ "
-            "liệu cookie đã khai báo bị xóa khỏi trình duyệt của bạn. Việc xử lý trước khi rút "
-            "lại vẫn hợp pháp. Bạn có thể đồng ý lại bất cứ lúc nào."
-        ),
-        "receipt_print": "In biên nhận",
-        "receipt_invalid": (
-            "Liên kết biên nhận này không hợp lệ. Hãy mở lại biên nhận từ mục Cài đặt cookie trên "
-            "trang web."
-        ),
-        "receipt_not_found": (
-            "Không có lựa chọn đã ghi nhận nào khớp với liên kết biên nhận này. Hãy mở lại biên "
-            "nhận từ mục Cài đặt cookie trên trang web."
-        ),
-        "receipt_unavailable": "Hiện chưa thể hiển thị biên nhận. Vui lòng thử lại sau vài phút.",
-    },
-    "en": {
-        "title": "We respect your privacy",
-        "description": (
-            "We use essential cookies to make this site work. With your consent, we also use "
-            "cookies to analyse traffic and for marketing. You can accept, reject or choose "
-            "per category, and change your mind at any time."
-        ),
-        "policy_link": "Privacy policy",
-        "accept_all": "Accept all",
-        "reject_all": "Reject all",
-        "preferences": "Preferences",
-        "preferences_title": "Cookie preferences",
-        "preferences_description": (
-            "Choose what you agree to. Essential cookies are always on because the site "
-            "cannot work without them."
-        ),
-        "save": "Save choices",
-        "close": "Close",
-        "always_on": "Always on",
-        "reopen": "Cookie settings",
-        "withdraw": "Withdraw consent",
-        "gpc_honored": (
-            "Opt-out request honored: your browser sent a Global Privacy Control signal, so we "
-            "do not sell or share your data for marketing."
-        ),
-        "error": "Your choice could not be saved. Please try again.",
-        "queued": "Your choice is not saved yet: we will send it again as soon as we can.",
-        "opt_out_description": (
-            "We and our partners use cookies for analytics and personalised advertising. You can "
-            "opt out of the sale or sharing of your personal information at any time."
-        ),
-        "do_not_sell": "Do Not Sell or Share My Personal Information",
-        "notice_description": (
-            "This site uses cookies for analytics and marketing. You can refuse them."
-        ),
-        "dismiss": "OK",
-        "policy_updated": "We have updated our privacy policy. What changed:",
-        "your_data": "Your consent data",
-        "history": "History of your choices",
-        "export": "Download (JSON)",
-        "erase": "Delete my consent data",
-        "erase_confirm": (
-            "Delete the personal data in your consent records? Your current choice is cancelled."
-        ),
-        "erased": "Your consent data has been deleted.",
-        "receipt": "Receipt",
-        "receipt_title": "Consent receipt",
-        "receipt_intro": "This record confirms your cookie choice on this website.",
-        "receipt_site": "Website",
-        "receipt_visitor": "Visitor ID",
-        "receipt_action": "Action",
-        "receipt_time": "Time",
-        "receipt_policy": "Policy version",
-        "receipt_region": "Region",
-        "receipt_purposes": "Purposes",
-        "receipt_allowed": "Allowed",
-        "receipt_refused": "Refused",
-        "receipt_expires": "Expires",
-        "receipt_withdrawal": (
-            "You withdrew your consent. From now on, non-essential cookies are not used and the "
-            "declared cookie data is removed from your browser. Processing before the withdrawal "
-            "remains lawful. You can consent again at any time."
-        ),
-        "receipt_print": "Print receipt",
-        "receipt_invalid": (
-            "This receipt link is not valid. Open your receipt again from Cookie settings on the "
-            "website."
-        ),
-        "receipt_not_found": (
-            "No recorded choice matches this receipt link. Open your receipt again from Cookie "
-            "settings on the website."
-        ),
-        "receipt_unavailable": (
-            "The receipt cannot be shown right now. Please try again in a few minutes."
-        ),
-    },
-}
-
-CATEGORY_TEXTS: dict[str, dict[str, dict[str, str]]] = {
-    "preferences": {
-        "vi": {
-            "title": "Tùy chọn cá nhân",
-            "description": "Ghi nhớ lựa chọn như ngôn ngữ hay khu vực để cá nhân hóa trang.",
-        },
-        "en": {
-            "title": "Preferences",
-            "description": "Remember choices such as language or region to personalise the site.",
-        },
-    },
-    "essential": {
-        "vi": {
-            "title": "Cần thiết",
-            "description": "Giữ phiên đăng nhập, giỏ hàng, bảo mật và chính lựa chọn cookie này.",
-        },
-        "en": {
-            "title": "Essential",
-            "description": "Keep you signed in, your basket, security, and this very choice.",
-        },
-    },
-    "analytics": {
-        "vi": {
-            "title": "Phân tích",
-            "description": "Đếm lượt truy cập và đo cách trang được dùng để cải thiện trang.",
-        },
-        "en": {
-            "title": "Analytics",
-            "description": "Count visits and measure how the site is used, to improve it.",
-        },
-    },
-    "marketing": {
-        "vi": {
-            "title": "Tiếp thị",
-            "description": (
-                "Hiển thị quảng cáo phù hợp và đo hiệu quả quảng cáo trên các trang khác."
-            ),
-        },
-        "en": {
-            "title": "Marketing",
-            "description": "Show relevant ads and measure their effect across other sites.",
-        },
-    },
-}
-
-BANNER_TEXTS.update(MORE_BANNER_TEXTS)
-for _language, _declaration in DECLARATION_TEXTS.items():
-    BANNER_TEXTS[_language].update(_declaration)
-for _name, _texts in MORE_CATEGORY_TEXTS.items():
-    CATEGORY_TEXTS[_name].update(_texts)
 
 # Every built-in language carries every key; sites choose which ones their widget carries.
-SUPPORTED_LANGUAGES = tuple(BANNER_TEXTS)
+SUPPORTED_LANGUAGES = tuple(load_catalogs())
+# Each language's name in itself (Tiếng Việt, 日本語), for language pickers.
+LANGUAGE_NAMES: dict[str, str] = {
+    code: catalog["language"]["name"] for code, catalog in load_catalogs().items()
+}
+# Languages written right to left: their pages and the widget's root carry dir="rtl".
+RTL_LANGUAGES = frozenset(
+    code for code, catalog in load_catalogs().items() if catalog["language"]["dir"] == "rtl"
+)
 DEFAULT_LANGUAGES = ("vi", "en")
 DEFAULT_CATEGORIES = ("essential", "analytics", "marketing")
+
+
+def text_direction(language: str) -> str:
+    """``rtl`` or ``ltr``: how ``language`` (a built-in code, or a regional variant) is written."""
+    code = canonical_language(language)
+    base = code.split("-")[0]
+    return "rtl" if code in RTL_LANGUAGES or base in RTL_LANGUAGES else "ltr"
+
+
+# Language codes ---------------------------------------------------------------------------------
+
+# Short codes that stand for one regional catalog: stored and served under the full code.
+LANGUAGE_ALIASES = {"pt": "pt-PT", "zh": "zh-CN"}
+# Chinese is read in one of two scripts; a region is served the catalog written in its script
+# (CLDR's likely subtags: zh-HK and zh-MO are Traditional, zh-SG Simplified).
+SCRIPT_LANGUAGES = {("zh", "Hant"): "zh-TW", ("zh", "Hans"): "zh-CN"}
+_TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
+
+
+def canonical_language(tag: str) -> str:
+    """``tag`` as stored: BCP 47 casing (RFC 5646 §2.1.1) and aliases resolved.
+
+    ``"PT"`` → ``"pt-PT"``, ``"pt_br"`` → ``"pt-BR"``, ``"zh-hant-tw"`` → ``"zh-Hant-TW"``,
+    ``"zh"`` → ``"zh-CN"``. Anything that is not a language tag comes back trimmed, unchanged,
+    for the caller's check to refuse.
+    """
+    tag = tag.strip()
+    if not _TAG.match(tag):
+        return tag
+    parts = re.split("[-_]", tag)
+    cased = [parts[0].lower()]
+    private = False
+    for part in parts[1:]:
+        if len(part) == 1:
+            private = True  # an extension or private use: lowercase from here on
+        if private:
+            cased.append(part.lower())
+        elif len(part) == 2 or (len(part) == 3 and part.isdigit()):
+            cased.append(part.upper())
+        elif len(part) == 4 and part.isalpha():
+            cased.append(part.title())
+        else:
+            cased.append(part.lower())
+    code = "-".join(cased)
+    return LANGUAGE_ALIASES.get(code, code)
+
+
+def _script(language: str, region: str | None, script: str | None) -> str | None:
+    """The script ``language`` is written in (``Hant``), from the tag or CLDR's likely subtags."""
+    if script:
+        return script
+    likely = get_global("likely_subtags")
+    found = (region and likely.get(f"{language}_{region}")) or likely.get(language) or ""
+    parts = found.split("_")
+    return parts[1] if len(parts) > 2 else None
+
+
+def language_candidates(tag: str) -> list[str]:
+    """The codes to try for ``tag``, best first (canonical casing, aliases resolved).
+
+    The tag itself; the catalog of its script (``zh-HK`` → ``zh-TW``); the tag without its
+    region, as alias (``pt-BR`` → ``pt`` → ``pt-PT``); the base language itself.
+    """
+    code = canonical_language(tag)
+    if not _TAG.match(code):
+        return []
+    parts = code.split("-")
+    base = parts[0]
+    script = next((p for p in parts[1:] if len(p) == 4 and p.isalpha()), None)
+    region = next((p for p in parts[1:] if len(p) == 2 or (len(p) == 3 and p.isdigit())), None)
+    found = [code]
+    by_script = SCRIPT_LANGUAGES.get((base, _script(base, region, script) or ""))
+    if by_script:
+        found.append(by_script)
+    found += [LANGUAGE_ALIASES.get(base, base), base]
+    return list(dict.fromkeys(found))
+
+
+def resolve_language(tag: str | None, offered: Iterable[str]) -> str | None:
+    """The one of ``offered`` to serve someone who reads ``tag``, or ``None``.
+
+    Tried in turn: the tag (``pt-BR``), its script's catalog (``zh-HK`` → ``zh-TW``), its base
+    language through its alias (``pt-BR`` → ``pt-PT``), then any regional variant of the same
+    language that is offered (``pt-PT`` → ``pt-BR`` when only that is). Case does not matter.
+    A caller falls back to the site's default on ``None``.
+    """
+    choices = {code.lower(): code for code in offered}
+    if not tag:
+        return None
+    candidates = language_candidates(tag)
+    for candidate in candidates:
+        if candidate.lower() in choices:
+            return choices[candidate.lower()]
+    if not candidates:
+        return None
+    base = candidates[-1]
+    return next((code for key, code in choices.items() if key.split("-")[0] == base), None)
+
+
+def negotiate_language(tags: Sequence[str | None], offered: Sequence[str], default: str) -> str:
+    """The first of ``tags`` (in order of preference) that resolves among ``offered``, else
+    ``default``; see :func:`resolve_language`."""
+    for tag in tags:
+        if (found := resolve_language(tag, offered)) is not None:
+            return found
+    return default
+
+
+def recorded_codes(language: str) -> list[str]:
+    """Every code a consent event may carry for ``language``: its own, and the alias it was
+    recorded under before codes carried their region (``pt-PT``: ``pt-PT`` and ``pt``).
+
+    Consent events are proof and keep the code they were recorded with; readers that filter or
+    count by language ask here, or read each code through :func:`canonical_language`.
+    """
+    code = canonical_language(language)
+    return [code, *(alias for alias, full in LANGUAGE_ALIASES.items() if full == code)]

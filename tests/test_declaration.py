@@ -73,7 +73,7 @@ def test_a_page_per_language_the_site_offers(
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     body = response.get_data(as_text=True)
-    assert f'<html lang="{lang}">' in body
+    assert f'<html lang="{lang}" dir="ltr">' in body
     texts = BANNER_TEXTS[lang]
     for key in ("declaration_title", "declaration_cookie", "declaration_lifetime"):
         assert esc(texts[key]) in body
@@ -120,12 +120,14 @@ def test_an_unknown_language_falls_back_to_the_sites_default(
     response = page(client, declared.site_key, lang)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert '<html lang="vi">' in body
+    assert '<html lang="vi" dir="ltr">' in body
     assert "Công bố về cookie" in body
 
 
 def test_a_regional_variant_takes_its_base_language(client: FlaskClient, declared: Site) -> None:
-    assert '<html lang="fr">' in page(client, declared.site_key, "fr-CA").get_data(as_text=True)
+    assert '<html lang="fr" dir="ltr">' in page(client, declared.site_key, "fr-CA").get_data(
+        as_text=True
+    )
 
 
 @pytest.mark.parametrize("lang", ["en", "vi", None])

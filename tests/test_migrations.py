@@ -223,3 +223,112 @@ def test_0005_keeps_webhook_signing_keys_and_rolls_back(empty_database: str) -> 
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_0009_moves_stored_language_codes_to_their_regions_and_back(empty_database: str) -> None:
+    from flask_migrate import stamp
+
+    from cookieconsent.models import (
+        ConfigDraft,
+        ConfigSnapshot,
+        ConfigVersion,
+        ConsentEvent,
+        PolicyVersion,
+        Service,
+        Site,
+    )
+    from cookieconsent.services.sites import create_site
+
+    legacy_document = {
+        "default_language": "pt",
+        "languages": ["vi", "pt", "zh"],
+        "texts": {"pt": {"title": "Olá"}, "zh": {"title": "你好"}},
+        "categories": [{"name": "analytics", "texts": {"zh": {"title": "分析"}}}],
+        "services": [{"name": "ga", "texts": {"pt": {"description": "Análise"}}}],
+    }
+    app = create_app(_config(empty_database))
+    with app.app_context():
+        try:
+            upgrade()
+            site, _token = create_site("Loja", ["loja.example"], default_language="vi")
+            # As 0008 stored them: codes without their region.
+            site.default_language = "pt"
+            site.languages = ["vi", "pt", "zh", "en"]
+            # A key under the full code as well: it wins over the renamed one.
+            site.texts = {"pt": {"title": "Olá", "dismiss": "OK"}, "pt-PT": {"title": "Bom dia"}}
+            analytics = next(c for c in site.categories if c.name == "analytics")
+            analytics.texts = {"zh": {"title": "分析"}, "en": {"title": "Stats"}}
+            site.services = [
+                Service(
+                    category="analytics", name="ga", label="GA", texts={"pt": {"description": "A"}}
+                )
+            ]
+            site.policy_versions[0].summaries = {"zh": "变更", "vi": "Thay đổi"}
+            snapshot = ConfigSnapshot(site_id=site.id, digest="0" * 64, content=legacy_document)
+            db.session.add(snapshot)
+            db.session.flush()
+            db.session.add_all(
+                [
+                    ConfigVersion(
+                        site_id=site.id, number=1, content=legacy_document, author_kind="cli"
+                    ),
+                    ConfigDraft(site_id=site.id, content=legacy_document),
+                    ConsentEvent(
+                        site_id=site.id,
+                        visitor_id="v" * 32,
+                        action="accept_all",
+                        decided=True,
+                        categories={"essential": True},
+                        policy_version="1.0",
+                        language="pt",
+                        snapshot_id=snapshot.id,
+                    ),
+                ]
+            )
+            db.session.commit()
+            site_id = site.id
+            db.session.remove()
+
+            stamp(revision="0008")
+            upgrade()
+            site = db.session.get(Site, site_id)
+            assert site is not None
+            assert site.default_language == "pt-PT"
+            assert site.languages == ["vi", "pt-PT", "zh-CN", "en"]
+            assert site.texts == {"pt-PT": {"title": "Bom dia", "dismiss": "OK"}}
+            texts = {c.name: c.texts for c in site.categories}
+            assert texts["analytics"] == {"zh-CN": {"title": "分析"}, "en": {"title": "Stats"}}
+            assert site.services[0].texts == {"pt-PT": {"description": "A"}}
+            version = db.session.execute(sa.select(PolicyVersion)).scalar_one()
+            assert version.summaries == {"zh-CN": "变更", "vi": "Thay đổi"}
+            moved = {
+                "default_language": "pt-PT",
+                "languages": ["vi", "pt-PT", "zh-CN"],
+                "texts": {"pt-PT": {"title": "Olá"}, "zh-CN": {"title": "你好"}},
+                "categories": [{"name": "analytics", "texts": {"zh-CN": {"title": "分析"}}}],
+                "services": [{"name": "ga", "texts": {"pt-PT": {"description": "Análise"}}}],
+            }
+            assert db.session.execute(sa.select(ConfigVersion.content)).scalar_one() == moved
+            assert db.session.execute(sa.select(ConfigDraft.content)).scalar_one() == moved
+            # Proof keeps what was recorded: the event's language and the snapshot's content.
+            assert db.session.execute(sa.select(ConsentEvent.language)).scalar_one() == "pt"
+            snapshot_content = db.session.execute(sa.select(ConfigSnapshot.content)).scalar_one()
+            assert snapshot_content == legacy_document
+            db.session.remove()
+
+            downgrade(revision="0008")
+            site = db.session.get(Site, site_id)
+            assert site is not None
+            assert (site.default_language, site.languages) == ("pt", ["vi", "pt", "zh", "en"])
+            assert site.texts == {"pt": {"title": "Bom dia", "dismiss": "OK"}}
+            assert db.session.execute(sa.select(ConfigDraft.content)).scalar_one() == {
+                **legacy_document,
+                "languages": ["vi", "pt", "zh"],
+            }
+            assert db.session.execute(sa.select(ConsentEvent.language)).scalar_one() == "pt"
+            db.session.remove()
+            upgrade()
+            assert db.session.get(Site, site_id).default_language == "pt-PT"  # type: ignore[union-attr]
+        finally:
+            db.session.remove()
+            db.engine.dispose()

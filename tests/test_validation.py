@@ -41,7 +41,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 SHOP_ORIGIN = "https://shop.example"
 NOT_BUILT_IN = (
     "No built-in texts for 'xx'; the built-in languages are "
-    "vi, en, fr, de, es, pt, it, nl, ja, ko, zh, th, id."
+    "vi, en, ar, cs, da, de, el, es, fr, he, hi, id, it, ja, km, ko, lo, ms, nl, pl, pt-BR, pt-PT, "
+    "ro, ru, sv, th, tr, uk, zh-CN, zh-TW."
 )
 DE_NOT_OFFERED = (
     "The site offers vi, en; add de to its languages first, with `sites configure` "
@@ -539,7 +540,7 @@ def assert_receipt_error(response: Any, status: int, language: str, text_key: st
     assert response.status_code == status
     assert response.mimetype == "text/html"
     page: str = response.get_data(as_text=True)
-    assert f'<html lang="{language}">' in page
+    assert f'<html lang="{language}" dir="ltr">' in page
     assert escape(BANNER_TEXTS[language][text_key]) in page
     assert f'data-error="{text_key}"' in page
     assert "problem" not in page and '"status"' not in page

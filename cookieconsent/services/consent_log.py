@@ -26,6 +26,7 @@ from sqlalchemy import Select, or_, select
 
 from ..extensions import db
 from ..models import ConsentEvent, ConsentState, Site, iso_utc
+from ..texts import recorded_codes
 from .chain import ERASED_PREFIX
 from .consent import ACTIONS, SOURCES
 from .rights import visitor_events
@@ -332,7 +333,8 @@ def _query(site: Site, filters: LogFilters, secret_keys: Sequence[str] | None) -
     if filters.region:
         query = query.where(ConsentEvent.region == filters.region)
     if filters.language:
-        query = query.where(ConsentEvent.language == filters.language)
+        # Events recorded before codes carried their region say "pt" for "pt-PT".
+        query = query.where(ConsentEvent.language.in_(recorded_codes(filters.language)))
     if filters.source:
         query = query.where(ConsentEvent.source == filters.source)
     for name, value in filters.categories.items():

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import ConfigVersion, Site
-from ..texts import BANNER_TEXTS, DECLARATION_TEXT_KEYS
+from ..texts import BANNER_TEXTS, DECLARATION_TEXT_KEYS, negotiate_language
 from .sites import widget_config, widget_languages
 
 
@@ -43,13 +43,11 @@ class DeclaredCategory(TypedDict):
 
 
 def declaration_language(site: Site, request: Request) -> str:
-    """``?lang=`` when the site offers it (or its base language), else the site's default."""
-    offered = widget_languages(site)
-    wanted = (request.args.get("lang") or "").strip().lower()
-    for candidate in (wanted, wanted.split("-")[0]):
-        if candidate in offered:
-            return candidate
-    return site.default_language
+    """``?lang=`` when the site offers it or its nearest language (``pt`` → ``pt-PT``, ``pt-BR``
+    → ``pt-PT`` when the site has no ``pt-BR``; see :func:`~cookieconsent.texts.resolve_language`),
+    else the site's default."""
+    wanted = request.args.get("lang")
+    return negotiate_language([wanted], widget_languages(site), site.default_language)
 
 
 def declaration_texts(language: str) -> dict[str, str]:

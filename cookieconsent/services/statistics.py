@@ -39,6 +39,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import db
 from ..models import BannerCount, Category, ConsentEvent, Site
+from ..texts import canonical_language
 
 # The longest period one request may ask for: a year, a leap day included.
 MAX_PERIOD_DAYS = 366
@@ -265,6 +266,8 @@ def site_statistics(site: Site, period: Period) -> SiteStatistics:
         if (day_tally := per_day.get(on.isoformat())) is not None:
             found.append(day_tally)
         found.append(per_region.setdefault(region_key, Tally(region_key)))
+        # Counted under today's code: "pt" recorded before codes carried their region is "pt-PT".
+        language_key = canonical_language(language_key) if language_key else language_key
         found.append(per_language.setdefault(language_key, Tally(language_key)))
         return found
 

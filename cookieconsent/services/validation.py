@@ -13,7 +13,13 @@ from collections.abc import Mapping, Sequence
 
 from marshmallow import ValidationError, validate
 
-from ..texts import BANNER_TEXT_KEYS, RECEIPT_TEXT_KEYS, SUPPORTED_LANGUAGES, text_length_error
+from ..texts import (
+    BANNER_TEXT_KEYS,
+    RECEIPT_TEXT_KEYS,
+    SUPPORTED_LANGUAGES,
+    canonical_language,
+    text_length_error,
+)
 
 
 class InvalidInput(ValueError):
@@ -143,13 +149,16 @@ UNKNOWN_LANGUAGE = "No built-in texts for {input!r}; the built-in languages are 
 def language_error(language: str, offered: Sequence[str] | None = None) -> str | None:
     """The message for a language without built-in texts, or one the site does not offer.
 
-    ``offered`` is the site's languages; ``None`` checks only for built-in texts.
+    ``offered`` is the site's languages; ``None`` checks only for built-in texts. A code is
+    compared as stored (:func:`~cookieconsent.texts.canonical_language`): ``pt`` stands for
+    ``pt-PT``, ``zh`` for ``zh-CN``, and case does not matter (``pt-br`` is ``pt-BR``).
     """
-    if language not in SUPPORTED_LANGUAGES:
+    code = canonical_language(language)
+    if code not in SUPPORTED_LANGUAGES:
         return UNKNOWN_LANGUAGE.format(input=language, choices=", ".join(SUPPORTED_LANGUAGES))
-    if offered is not None and language not in offered:
+    if offered is not None and code not in offered:
         return (
-            f"The site offers {', '.join(offered)}; add {language} to its languages first, "
+            f"The site offers {', '.join(offered)}; add {code} to its languages first, "
             "with `sites configure` (or the configuration API)."
         )
     return None
