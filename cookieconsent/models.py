@@ -488,3 +488,69 @@ class BannerCount(db.Model):  # type: ignore[name-defined,misc]
     region: Mapped[str] = mapped_column(String(16), primary_key=True, default="")
     language: Mapped[str] = mapped_column(String(16), primary_key=True, default="")
     shown: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Data subject requests ------------------------------------------------------------------------
+
+
+class DataSubjectRequest(db.Model):  # type: ignore[name-defined,misc]
+    """A visitor's request about their data (access, deletion…), with its legal deadlines.
+
+    Deadlines are computed by :mod:`cookieconsent.services.deadlines` when the request is
+    received and stored, so that a later change of calendar or law never moves them silently.
+    """
+
+    __tablename__ = "data_subject_requests"
+    __table_args__ = (Index("ix_data_subject_requests_site_received", "site_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    # "DSR-" and 16 base32 characters (80 random bits): the visitor's only handle on it.
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # received, acknowledged, in_progress, completed, refused.
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    # Whose deadlines: "vn", "gdpr" or "us", from the region at filing.
+    law: Mapped[str] = mapped_column(String(8))
+    region: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The raw visitor ID inside the signed one, as consent events store it; None without one.
+    visitor_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    details: Mapped[str | None] = mapped_column(Text, nullable=True)
+    language: Mapped[str] = mapped_column(String(35))
+    processors_involved: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledge_by: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    due_by: Mapped[datetime] = mapped_column(UTCDateTime)
+    extended_to: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    extension_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # When it was completed or refused, and the note or the reason given.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The flag `requests check` last set ("due_soon", "overdue") and the last one announced.
+    flag: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    notified_flag: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+    steps: Mapped[list[RequestStep]] = relationship(
+        order_by="RequestStep.id", cascade="all, delete-orphan"
+    )
+
+
+class RequestStep(db.Model):  # type: ignore[name-defined,misc]
+    """One logged step of a request: who did what, when, and why."""
+
+    __tablename__ = "request_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("data_subject_requests.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "visitor", "system", or the console user's email as it was then.
+    actor: Mapped[str] = mapped_column(String(254))
+    actor_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -372,7 +372,12 @@ def record_consent(
         # The profile may come from another worker's cache, older than an endpoint's removal.
         enqueue(
             active_endpoint_ids(site.id, among=site.webhook_endpoint_ids),
-            event_payload(site.site_key, signed_id, event),
+            event_payload(
+                site.site_key,
+                signed_id,
+                event,
+                processors_involved=bool(getattr(site, "processors_involved", False)),
+            ),
             due=now,
             event_id=event.id,
         )

@@ -29,6 +29,7 @@ from standardwebhooks import Webhook
 
 from ..extensions import db
 from ..models import ConsentEvent, WebhookDelivery, WebhookEndpoint, iso_utc, utcnow
+from .deadlines import withdrawal_act_by
 
 if TYPE_CHECKING:
     from ..models import Site
@@ -37,7 +38,19 @@ log = logging.getLogger(__name__)
 
 EVENT_RECORDED = "consent.recorded"
 EVENT_ERASED = "consent.erased"
-EVENT_TYPES = (EVENT_RECORDED, EVENT_ERASED)
+# Data subject requests (services/subject_requests.py): filed, and flagged by `requests check`.
+EVENT_REQUEST_RECEIVED = "request.received"
+EVENT_REQUEST_DUE_SOON = "request.due_soon"
+EVENT_REQUEST_OVERDUE = "request.overdue"
+EVENT_TYPES = (
+    EVENT_RECORDED,
+    EVENT_ERASED,
+    EVENT_REQUEST_RECEIVED,
+    EVENT_REQUEST_DUE_SOON,
+    EVENT_REQUEST_OVERDUE,
+)
+# Actions whose announcement tells processors when they must have stopped (``act_by``).
+WITHDRAWAL_ACTIONS = frozenset({"withdraw"})
 SECRET_PREFIX = "whsec_"
 # After a rotation the old secret signs beside the new one for this long, so that receivers can
 # switch without losing a delivery.
@@ -64,13 +77,21 @@ class WebhookError(ValueError):
 # Payloads -----------------------------------------------------------------------------------
 
 
-def event_payload(site_key: str, signed_visitor_id: str, event: ConsentEvent) -> dict[str, Any]:
+def event_payload(
+    site_key: str,
+    signed_visitor_id: str,
+    event: ConsentEvent,
+    *,
+    processors_involved: bool = False,
+) -> dict[str, Any]:
     """The JSON body announcing one recorded event.
 
     It holds nothing that erasing the visitor removes from the event (page address, browser,
-    address prefix), so a delivery still due when the visitor is erased goes out unchanged.
+    address prefix), so a delivery still due when the visitor is erased goes out unchanged. A
+    withdrawal carries ``act_by``: when processors must have stopped, 15 days after it, 20 when
+    processors are involved (Decree 356/2025/ND-CP; see :func:`.deadlines.withdrawal_act_by`).
     """
-    return {
+    body = {
         "type": EVENT_RECORDED,
         "event_id": event.id,
         "site_key": site_key,
@@ -84,6 +105,23 @@ def event_payload(site_key: str, signed_visitor_id: str, event: ConsentEvent) ->
         "gpc": event.gpc,
         "occurred_at": iso_utc(event.created_at),
     }
+    if event.action in WITHDRAWAL_ACTIONS:
+        body["act_by"] = iso_utc(
+            withdrawal_act_by(event.created_at, processors_involved=processors_involved)
+        )
+    return body
+
+
+def past_act_by(delivery: WebhookDelivery, now: datetime | None = None) -> bool:
+    """Whether a withdrawal's delivery is still not delivered after its ``act_by``."""
+    act_by = delivery.payload.get("act_by") if isinstance(delivery.payload, dict) else None
+    if delivery.status == "delivered" or not isinstance(act_by, str):
+        return False
+    try:
+        deadline = datetime.fromisoformat(act_by.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return (now or utcnow()) > deadline
 
 
 def erasure_payload(
