@@ -70,10 +70,12 @@ def create_app(config: dict[str, Any] | None = None, *, default_env: str | None 
     from . import admin, auth
     from .api_base import init_api
     from .embed import bp as embed_blueprint
+    from .request_pages import bp as request_pages_blueprint
 
     auth.init_app(app)
     init_api(app)
     app.register_blueprint(embed_blueprint)
+    app.register_blueprint(request_pages_blueprint)
     admin.init_app(app)
     # The JSON APIs authenticate with an Origin check or a bearer token, never a cookie.
     auth.exempt_from_csrf(*(bp for name, bp in app.blueprints.items() if name != "admin"))

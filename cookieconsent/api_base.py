@@ -229,6 +229,7 @@ def init_api(app: Flask) -> Api:
     from .api import blp as public_blueprint
     from .errors import ProblemApi
     from .meta import blp as meta_blueprint
+    from .requests_api import blp as requests_blueprint
     from .site_api import blp as site_blueprint
 
     app.request_class = BoundedJSONRequest
@@ -252,6 +253,7 @@ def init_api(app: Flask) -> Api:
     api.spec.components.schema("LookupError", schema=LookupErrorSchema)
     app.extensions["cookieconsent.api"] = api
     api.register_blueprint(public_blueprint)
+    api.register_blueprint(requests_blueprint)
     api.register_blueprint(site_blueprint)
     api.register_blueprint(meta_blueprint)
     from .admin_api import blp as admin_blueprint
