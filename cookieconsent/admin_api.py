@@ -335,7 +335,9 @@ def revoke(token_id: int) -> None:
 
 from . import (  # noqa: E402, F401  (the view modules register on the blueprint)
     admin_api_config,  # configuration, drafts, versions
+    admin_api_cookies,  # known cookies: the Open Cookie Database's suggestions
     admin_api_log,  # the consent log: search, export, visitors
     admin_api_members,  # members, invitations, webhooks
+    admin_api_requests,  # data subject requests: inbox, steps, actions
     admin_api_stats,  # statistics operations on blp
 )

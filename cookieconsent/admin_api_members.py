@@ -36,7 +36,13 @@ from .services.members import (
     site_endpoint,
 )
 from .services.validation import InvalidInput
-from .services.webhooks import WebhookError, add_endpoint, remove_endpoint, rotate_secret
+from .services.webhooks import (
+    WebhookError,
+    add_endpoint,
+    past_act_by,
+    remove_endpoint,
+    rotate_secret,
+)
 
 ROLE = validate.OneOf(ROLES)
 # Delivery ids are 64-bit.
@@ -119,6 +125,13 @@ class DeliverySchema(Schema):
     )
     created_at = UTCTimestamp()
     delivered_at = UTCTimestamp(allow_none=True)
+    act_by = fields.String(
+        allow_none=True,
+        metadata={"description": "A withdrawal's: when processors must have stopped (UTC)."},
+    )
+    past_act_by = fields.Boolean(
+        metadata={"description": "Not delivered yet, and its act_by has passed."}
+    )
 
 
 class DeliveryPageSchema(Schema):
@@ -180,6 +193,8 @@ def delivery_view(delivery: WebhookDelivery) -> dict[str, Any]:
         "next_attempt_at": delivery.next_attempt_at if delivery.status == "pending" else None,
         "created_at": delivery.created_at,
         "delivered_at": delivery.delivered_at,
+        "act_by": delivery.payload.get("act_by") if isinstance(delivery.payload, dict) else None,
+        "past_act_by": past_act_by(delivery),
     }
 
 

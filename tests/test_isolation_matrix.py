@@ -38,6 +38,7 @@ from cookieconsent.services.accounts import (
     revoke_token,
     set_role,
 )
+from cookieconsent.services.subject_requests import Filing, file_request
 from cookieconsent.services.webhooks import add_endpoint
 
 from .conftest import FreshContextClient, SiteFactory, table_counts
@@ -61,7 +62,7 @@ WATCHED_TABLES = (
 # Written by reading requests on purpose: a token's last use (at most once a minute).
 VOLATILE_COLUMNS = {("personal_tokens", "last_used_at")}
 # Path arguments that name another site's object: a member with the permission gets 404.
-FOREIGN_ARGUMENTS = ("user_id", "invitation_id", "webhook_id", "token_id")
+FOREIGN_ARGUMENTS = ("user_id", "invitation_id", "webhook_id", "token_id", "reference")
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 
 
@@ -135,6 +136,7 @@ def world(app: Flask, make_site: SiteFactory) -> Iterator[World]:
     endpoint = add_endpoint(other, "https://hooks.other.example/in", allow_private=False)
     db.session.add(WebhookDelivery(endpoint_id=endpoint.id, payload={"type": "consent.recorded"}))
     stranger_token, _ = issue_token(stranger, "theirs")
+    their_request = file_request(other, Filing(kind="access", language="vi"))
     db.session.commit()
     found = World(own, other, deleted, users, tokens)
     found.foreign = {
@@ -142,6 +144,7 @@ def world(app: Flask, make_site: SiteFactory) -> Iterator[World]:
         "invitation_id": invitation.id,
         "webhook_id": endpoint.id,
         "token_id": stranger_token.id,
+        "reference": their_request.reference,
     }
     app.test_client_class = FreshContextClient
     for role, user in users.items():

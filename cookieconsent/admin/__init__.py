@@ -157,5 +157,6 @@ from . import (  # noqa: E402, F401  (the view modules register on the blueprint
     views_config,  # banner, texts, policy, design, history, settings
     views_log,  # the consent log and a visitor's page
     views_members,  # members, invitations, webhooks
+    views_requests,  # data subject requests: the inbox and its actions
     views_stats,  # the statistics pages
 )
