@@ -46,6 +46,7 @@ from .services.sites import (
     set_texts,
     widget_config,
 )
+from .services.subject_requests import check_requests
 from .services.validation import InvalidInput, http_url_error
 from .services.webhooks import (
     WebhookError,
@@ -519,6 +520,32 @@ def purge_command(site_key: str | None, batch: int) -> None:
         )
 
 
+requests_cli = AppGroup("requests", help="Data subject requests and their legal deadlines.")
+
+
+@requests_cli.command("check")
+@click.option("--site", "site_key", default=None, help="Only this site (default: every site).")
+def check_requests_command(site_key: str | None) -> None:
+    """Flag open requests due soon (2 working days or fewer) or overdue; print a JSON summary.
+
+    Each request entering a flag is announced once (request.due_soon, request.overdue webhook
+    events); running again announces nothing new. Run it every hour (cookieconsent-requests.timer).
+    """
+    site = _find_site(site_key) if site_key else None
+    summary = check_requests(site)
+    db.session.commit()
+    click.echo(
+        json.dumps(
+            {
+                "checked": summary.checked,
+                "due_soon": summary.due_soon,
+                "overdue": summary.overdue,
+                "notified": summary.notified,
+            }
+        )
+    )
+
+
 def _within(option: str, value: int, low: int, high: int) -> None:
     """Refuse a number outside ``low..high`` in one line, as every operator mistake is."""
     if not low <= value <= high:
@@ -545,6 +572,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(webhooks_cli)
     app.cli.add_command(policy_cli)
     app.cli.add_command(consents_cli)
+    app.cli.add_command(requests_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(health_command)
     for name, command in app.cli.commands.items():
