@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -15,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -27,7 +30,7 @@ from .errors import (
     schema_missing_response,
 )
 from .extensions import db, limiter
-from .models import Site
+from .models import Site, iso_utc
 from .services.beacon import count_banner_shown, note_last_seen, utc_day
 from .services.declaration import build_declaration, declaration_language, declaration_texts
 from .services.network import origin_allowed
@@ -36,6 +39,7 @@ from .services.signing import InvalidVisitorId, verify_visitor_id
 from .services.sites import SITE_KEY, bundled_config, find_site, load_site, widget_languages
 from .services.snapshots import ensure_snapshot
 from .services.validation import safe_http_url
+from .services.visitor_texts import action_label, category_title, local_time, page_texts
 from .services.widget import (
     WidgetBundle,
     build_widget,
@@ -43,9 +47,16 @@ from .services.widget import (
     unknown_site_script,
     widget_module,
 )
-from .texts import BANNER_TEXTS, SUPPORTED_LANGUAGES
+from .texts import (
+    SUPPORTED_LANGUAGES,
+    negotiate_language,
+    resolve_language,
+    text_direction,
+)
 
 bp = Blueprint("embed", __name__)
+# Pages for visitors set <html dir="{{ lang|text_direction }}">: rtl for Arabic and Hebrew.
+bp.add_app_template_filter(text_direction, "text_direction")
 
 DEMO_SITE_KEY = "demo-site-key"
 
@@ -109,7 +120,7 @@ def _script_response(bundle: WidgetBundle, cache_control: str) -> Response:
     return response
 
 
-@bp.get("/c/<site_key>/<any(tags, prefs, declaration):name>.js")
+@bp.get("/c/<site_key>/<any(tags, prefs, declaration, layers):name>.js")
 def widget_module_script(site_key: str, name: str) -> Response:
     """An ES module of the widget: ``tags`` (gating, clean-up), ``prefs`` (the dialog) or
     ``declaration`` (the cookie declaration in the host page).
@@ -140,15 +151,22 @@ def widget_texts(site_key: str, language: str) -> Response:
     """Every text of one language, for the dialog, other regimes and languages not carried.
 
     ``?v=<configuration digest>`` names one version of the texts, which may be kept for good.
+    A language the site does not offer is answered with its nearest offered one (``pt`` with
+    ``pt-PT``, ``pt-BR`` with ``pt-PT`` when the site has no ``pt-BR``), named in
+    ``Content-Language``; one without any (``ja`` on a site in ``vi`` and ``en``) gets 404.
     """
     site = find_site(site_key)
-    texts = site.widget_config["texts"].get(language) if site is not None else None
+    texts = None
+    if site is not None:
+        language = resolve_language(language, site.widget_config["languages"]) or ""
+        texts = site.widget_config["texts"].get(language)
     if texts is None or site is None:
         response = problem_response(
             404, "No such site or language.", {"language": ["Not offered by this site."]}
         )
     else:
         response = Response(json.dumps(texts, ensure_ascii=False), mimetype="application/json")
+        response.headers["Content-Language"] = language
         if request.args.get("v") == site.snapshot_digest:
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         else:
@@ -277,8 +295,7 @@ def declaration_page(site_key: str) -> Response:
     """
     site = _declaration_site(site_key)
     if site is None:
-        wanted = (request.args.get("lang") or "").split("-")[0].lower()
-        lang = wanted if wanted in SUPPORTED_LANGUAGES else "en"
+        lang = negotiate_language([request.args.get("lang")], SUPPORTED_LANGUAGES, "en")
         page = render_template(
             "declaration.html",
             texts=declaration_texts(lang),
@@ -350,77 +367,247 @@ def demo() -> str:
     return render_template("demo.html", site=site, script_url=f"/c/{site.site_key}.js")
 
 
+# The visitor's own pages (receipt, history): the visitor ID in their address is the visitor's
+# only credential, so nothing of them is kept by caches, indexed, or sent on as a Referer; their
+# styles and the print button's script are files, so no inline code runs (hostile site texts).
+VISITOR_PAGE_CSP = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+VISITOR_PAGE_CSS = """\
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif;
+  color: #1f2328; background: #fff; max-width: 960px; margin: 32px auto; padding: 0 16px;
+  line-height: 1.5; }
+h1 { font-size: 22px; margin-bottom: 4px; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 6px 16px; }
+dt { font-weight: 600; }
+dd { margin: 0; overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; margin-top: 12px; }
+th, td { text-align: start; vertical-align: top; border-bottom: 1px solid #d0d7de;
+  padding: 6px 4px; }
+thead th { background: #f6f8fa; }
+ul.purposes { list-style: none; margin: 0; padding: 0; }
+.allowed { color: #1a7f37; }
+.refused { color: #b42318; }
+.withdrawal { background: #fff7ed; border: 1px solid #fdba74; padding: 10px 12px;
+  border-radius: 8px; }
+.integrity { color: #4a5059; font-size: 13px; overflow-wrap: anywhere; }
+.error { background: #fef2f2; border: 1px solid #fca5a5; padding: 10px 12px; border-radius: 8px; }
+button { font: inherit; padding: 6px 14px; border-radius: 6px; border: 1px solid #8c959f;
+  background: #f6f8fa; cursor: pointer; margin-top: 16px; }
+@media print {
+  body { margin: 0; max-width: none; }
+  [data-role="print"] { display: none; }
+  a { color: inherit; text-decoration: none; }
+  tr { break-inside: avoid; }
+}
+"""
+PRINT_SCRIPT = """\
+for (const button of document.querySelectorAll('[data-role="print"]')) {
+  button.addEventListener("click", () => window.print());
+}
+"""
+
+
+@bp.get("/c/visitor-page.css")
+def visitor_page_styles() -> Response:
+    """The stylesheet of the printable receipt and history."""
+    response = Response(VISITOR_PAGE_CSS, mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@bp.get("/c/print.js")
+def print_script() -> Response:
+    """The print button of the printable receipt and history."""
+    response = Response(PRINT_SCRIPT, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def _visitor_page(page: str, status: int = 200) -> Response:
+    response = Response(page, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Content-Security-Policy"] = VISITOR_PAGE_CSP
+    response.vary.add("Accept-Language")
+    return response
+
+
+def _unavailable_page(error: SQLAlchemyError, template: str) -> Response:
+    """The 503 page for a database that does not answer or is not migrated; else re-raise."""
+    if schema_missing(error):
+        answer = schema_missing_response(error)
+    elif database_unavailable(error):
+        answer = database_unavailable_response(error)
+    else:
+        raise error
+    response = _visitor_error(503, "receipt_unavailable", _receipt_language(None), None, template)
+    response.headers["Retry-After"] = answer.headers["Retry-After"]
+    return response
+
+
 @bp.get("/receipt/<site_key>/<visitor_id>")
-def receipt_page(site_key: str, visitor_id: str) -> str | tuple[str, int] | Response:
+def receipt_page(site_key: str, visitor_id: str) -> Response:
     """A printable receipt in the visitor's language (``?lang=vi``, ``?event=<sequence>``).
 
     Visitors read this page, so its errors are pages in their language too, never JSON: a
     link that is not valid gets 400, an unknown site or a choice not recorded 404, and a
-    database that does not answer (or is not migrated yet) 503 with Retry-After.
+    database that does not answer (or is not migrated yet) 503 with Retry-After. The action is
+    named and the times written in the page's language (times in UTC, said so).
     """
     try:
         return _receipt_page(site_key, visitor_id)
     except SQLAlchemyError as error:
-        if schema_missing(error):
-            answer = schema_missing_response(error)
-        elif database_unavailable(error):
-            answer = database_unavailable_response(error)
-        else:
-            raise
-        page, status = _receipt_error(503, "receipt_unavailable", _receipt_language(None), None)
-        return Response(page, status, headers={"Retry-After": answer.headers["Retry-After"]})
+        return _unavailable_page(error, "receipt.html")
 
 
-def _receipt_page(site_key: str, visitor_id: str) -> str | tuple[str, int]:
+def _receipt_page(site_key: str, visitor_id: str) -> Response:
     site = load_site(site_key) if SITE_KEY.match(site_key) else None
     language = _receipt_language(site)
     if site is None:
-        return _receipt_error(404, "receipt_not_found", language, site)
+        return _visitor_error(404, "receipt_not_found", language, site, "receipt.html")
     try:
         raw_id = verify_visitor_id(
             current_app.config["COOKIECONSENT_SECRET_KEYS"], site_key, visitor_id
         )
     except InvalidVisitorId:
-        return _receipt_error(400, "receipt_invalid", language, site)
+        return _visitor_error(400, "receipt_invalid", language, site, "receipt.html")
     events = visitor_events(site.id, raw_id)
     wanted = request.args.get("event")
     chosen = [e for e in events if wanted is None or str(e.sequence) == wanted]
     if not chosen:
-        return _receipt_error(404, "receipt_not_found", language, site)
+        return _visitor_error(404, "receipt_not_found", language, site, "receipt.html")
     event = chosen[-1]
-    receipt = build_receipt(site, event, visitor_id, language, decision_end(site, event))
-    return render_template(
+    expires_at = decision_end(site, event)
+    receipt = build_receipt(site, event, visitor_id, language, expires_at)
+    page = render_template(
         "receipt.html",
         receipt=receipt,
-        texts=_receipt_texts(language, site),
-        site=site,
-        lang=language,
+        action=action_label(event.action, language),
+        time=_time(event.created_at, language),
+        expires=_time(expires_at, language) if event.decided and expires_at else None,
+        **_page_context(language, site),
         # A policy URL stored before the check (javascript:…) is never a link.
         policy_url=safe_http_url(site.policy_url),
     )
+    return _visitor_page(page)
+
+
+@bp.get("/history/<site_key>/<visitor_id>")
+def history_page(site_key: str, visitor_id: str) -> Response:
+    """A printable page of every choice the visitor made on the site (``?lang=vi``).
+
+    Oldest first: when, what (the action named in the page's language), each category allowed
+    or refused (the site's titles, marked with their own ``lang`` where they fall back to
+    another language), the policy version, the region, and a link to that choice's receipt.
+    The signed visitor ID in the address is the credential, as for the receipt: a malformed,
+    tampered or other site's ID gets a 400 page, an unknown site 404, a database that does not
+    answer 503 with Retry-After; a visitor who never chose gets the page saying so (200).
+    """
+    try:
+        return _history_page(site_key, visitor_id)
+    except SQLAlchemyError as error:
+        return _unavailable_page(error, "history.html")
+
+
+def _history_page(site_key: str, visitor_id: str) -> Response:
+    site = load_site(site_key) if SITE_KEY.match(site_key) else None
+    language = _receipt_language(site)
+    if site is None:
+        return _visitor_error(404, "declaration_not_found", language, site, "history.html")
+    try:
+        raw_id = verify_visitor_id(
+            current_app.config["COOKIECONSENT_SECRET_KEYS"], site_key, visitor_id
+        )
+    except InvalidVisitorId:
+        return _visitor_error(400, "receipt_invalid", language, site, "history.html")
+    titles = {category.name: category.texts for category in site.categories}
+    rows = []
+    for event in visitor_events(site.id, raw_id):
+        purposes = [
+            {
+                "name": name,
+                "title": category_title(name, titles.get(name), language, site.default_language),
+                "allowed": bool(allowed),
+            }
+            for name, allowed in event.categories.items()
+        ]
+        receipt_url = None
+        if event.sequence is not None:
+            receipt_url = url_for(
+                "embed.receipt_page",
+                site_key=site.site_key,
+                visitor_id=visitor_id,
+                event=event.sequence,
+                lang=language,
+            )
+        rows.append(
+            {
+                "sequence": event.sequence,
+                "action_code": event.action,
+                "action": action_label(event.action, language),
+                "time": _time(event.created_at, language),
+                "purposes": purposes,
+                "policy_version": event.policy_version,
+                "region": event.region,
+                "receipt_url": receipt_url,
+            }
+        )
+    page = render_template(
+        "history.html",
+        rows=rows,
+        visitor_id=visitor_id,
+        policy_url=safe_http_url(site.policy_url),
+        **_page_context(language, site),
+    )
+    return _visitor_page(page)
+
+
+def _time(moment: datetime, language: str) -> dict[str, str]:
+    """A time for a ``<time>`` element: ISO 8601 in UTC, and as the page's language writes it."""
+    return {"iso": iso_utc(moment) or "", "text": local_time(moment, language)}
 
 
 def _receipt_language(site: Site | None) -> str:
-    """``?lang=`` if built in, else the site's default, else the browser's, else English."""
-    wanted = (request.args.get("lang") or "").split("-")[0].lower()
-    if wanted in SUPPORTED_LANGUAGES:
-        return wanted
-    if site is not None and site.default_language in SUPPORTED_LANGUAGES:
-        return site.default_language
-    return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or "en"
+    """``?lang=`` if built in (or its nearest built-in language: ``pt`` → ``pt-PT``), else the
+    site's default, else the browser's, else English."""
+    wanted = [request.args.get("lang")]
+    if site is not None:
+        wanted.append(site.default_language)
+    wanted += [value for value, _ in request.accept_languages]
+    return negotiate_language(wanted, SUPPORTED_LANGUAGES, "en")
 
 
-def _receipt_texts(language: str, site: Site | None) -> dict[str, str]:
-    overrides = site.texts.get(language, {}) if site is not None else {}
-    return {**BANNER_TEXTS["en"], **BANNER_TEXTS[language], **overrides}
+def _page_context(language: str, site: Site | None) -> dict[str, Any]:
+    """What every visitor page's template needs: its language, direction, texts and site."""
+
+    def lang_attributes(text: str) -> Markup:
+        # An element whose text fell back to another language says so (WCAG 2.2, 3.1.2).
+        own = getattr(text, "lang", language)
+        if own == language:
+            return Markup("")
+        attributes = Markup(' lang="{}"').format(own)
+        if text_direction(own) != text_direction(language):
+            attributes += Markup(' dir="{}"').format(text_direction(own))
+        return attributes
+
+    return {
+        "lang": language,
+        "dir": text_direction(language),
+        "texts": page_texts(
+            language,
+            site.texts if site is not None else None,
+            site.default_language if site is not None else None,
+        ),
+        "site": site,
+        "lang_of": lang_attributes,
+    }
 
 
-def _receipt_error(status: int, text_key: str, language: str, site: Site | None) -> tuple[str, int]:
-    page = render_template(
-        "receipt.html",
-        error=text_key,
-        texts=_receipt_texts(language, site),
-        site=site,
-        lang=language,
-    )
-    return page, status
+def _visitor_error(
+    status: int, text_key: str, language: str, site: Site | None, template: str
+) -> Response:
+    page = render_template(template, error=text_key, **_page_context(language, site))
+    return _visitor_page(page, status)

@@ -16,6 +16,7 @@ from cookieconsent.models import ConsentEvent, ConsentState, Site, WebhookDelive
 from cookieconsent.services.consent import record_consent
 from cookieconsent.services.signing import mint_visitor_id, verify_visitor_id
 from cookieconsent.services.sites import SiteProfile
+from cookieconsent.services.visitor_texts import local_time
 from cookieconsent.services.webhooks import add_endpoint
 from cookieconsent.texts import BANNER_TEXTS
 
@@ -148,6 +149,57 @@ def test_export_is_a_download_with_the_personal_fields(
     assert body["current"]["policy_version"] == "1.0"
 
 
+def test_export_adds_labels_for_people_in_the_sites_language_or_the_one_asked(
+    client: FlaskClient, site: Site, visitor: str
+) -> None:
+    body = client.get(api(site, f"/consents/{visitor}/export")).get_json()
+    # The machine-readable fields as before: codes and ISO times in UTC.
+    assert [event["action"] for event in body["events"]] == ["accept_all", "save", "withdraw"]
+    assert all(event["recorded_at"].endswith("Z") for event in body["events"])
+    # For people, in the site's default language (vi) when none is asked.
+    assert body["language"] == "vi"
+    assert [event["action_label"] for event in body["events"]] == [
+        "Chấp nhận tất cả",
+        "Lưu lựa chọn từng mục đích",
+        "Rút lại sự đồng ý",
+    ]
+    for event in body["events"]:
+        assert event["recorded_at_local"] == local_time(parse_time(event["recorded_at"]), "vi")
+        assert "UTC" in event["recorded_at_local"] and "tháng" in event["recorded_at_local"]
+    assert body["category_titles"] == {
+        "essential": "Cần thiết",
+        "analytics": "Phân tích",
+        "marketing": "Tiếp thị",
+    }
+    # Withdrawn: no decision in force, so no time to write either.
+    assert body["current"]["decided_at"] is None and body["current"]["decided_at_local"] is None
+
+    english = client.get(api(site, f"/consents/{visitor}/export"), query_string={"lang": "en-GB"})
+    body = english.get_json()
+    assert body["language"] == "en"
+    assert body["events"][2]["action_label"] == "Withdrew consent"
+    assert body["category_titles"]["analytics"] == "Analytics"
+    assert (
+        "PM UTC" in body["events"][0]["recorded_at_local"]
+        or "AM UTC" in (body["events"][0]["recorded_at_local"])
+    )
+    refused = client.get(api(site, f"/consents/{visitor}/export"), query_string={"lang": "xx"})
+    assert refused.status_code == 422
+    assert list(refused.get_json()["errors"]) == ["lang"]
+
+
+def test_history_api_names_the_actions(client: FlaskClient, site: Site, visitor: str) -> None:
+    events = client.get(
+        api(site, f"/consents/{visitor}/history"), query_string={"lang": "en"}
+    ).get_json()["events"]
+    assert [event["action_label"] for event in events] == [
+        "Accepted all",
+        "Saved a choice per purpose",
+        "Withdrew consent",
+    ]
+    assert [event["action"] for event in events] == ["accept_all", "save", "withdraw"]
+
+
 def test_export_of_the_current_decision(client: FlaskClient, site: Site) -> None:
     visitor_id = post_choice(client, site, {"action": "accept_all"})
     current = client.get(api(site, f"/consents/{visitor_id}/export")).get_json()["current"]
@@ -155,6 +207,8 @@ def test_export_of_the_current_decision(client: FlaskClient, site: Site) -> None
     assert parse_time(current["expires_at"]) - parse_time(current["decided_at"]) == timedelta(
         days=182
     )
+    assert current["decided_at_local"] == local_time(parse_time(current["decided_at"]), "vi")
+    assert current["expires_at_local"] == local_time(parse_time(current["expires_at"]), "vi")
 
 
 def test_withdraw_is_a_new_event_and_keeps_the_earlier_ones(
@@ -529,7 +583,7 @@ def test_printable_receipt_in_vietnamese(client: FlaskClient, make_site: SiteFac
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    assert '<html lang="vi">' in page
+    assert '<html lang="vi" dir="ltr">' in page
     assert "Biên nhận đồng ý" in page
     assert "<script>x</script>" not in page
     assert html.escape("<script>x</script>") in page
@@ -543,7 +597,7 @@ def test_printable_withdrawal_receipt(client: FlaskClient, site: Site, visitor: 
         page = client.get(
             f"/receipt/{site.site_key}/{visitor}", query_string={"lang": lang}
         ).get_data(as_text=True)
-        assert f'<html lang="{lang}">' in page
+        assert f'<html lang="{lang}" dir="ltr">' in page
         assert 'data-field="withdrawal"' in page
         assert html.escape(BANNER_TEXTS[lang]["receipt_withdrawal"]) in page
 
@@ -553,8 +607,52 @@ def test_printable_receipt_of_an_older_event(client: FlaskClient, site: Site, vi
     page = client.get(
         f"/receipt/{site.site_key}/{visitor}", query_string={"event": str(first.sequence)}
     ).get_data(as_text=True)
-    assert '<dd data-field="action">accept_all</dd>' in page
+    assert '<dd data-field="action" data-action="accept_all">Chấp nhận tất cả</dd>' in page
     assert 'data-field="withdrawal"' not in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "label"), [("vi", "Rút lại sự đồng ý"), ("en", "Withdrew consent")]
+)
+def test_printable_receipt_names_the_action_and_writes_the_time_in_its_language(
+    client: FlaskClient, site: Site, visitor: str, lang: str, label: str
+) -> None:
+    page = client.get(f"/receipt/{site.site_key}/{visitor}", query_string={"lang": lang}).get_data(
+        as_text=True
+    )
+    assert f'<dd data-field="action" data-action="withdraw">{label}</dd>' in page
+    event = all_events()[-1]
+    iso = event.created_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    written = local_time(event.created_at, lang)
+    assert "UTC" in written and str(event.created_at.year) in written
+    assert f'<dd data-field="time"><time datetime="{iso}">{written}</time></dd>' in page
+    assert "reject_all" not in page and ">withdraw<" not in page
+
+
+def test_printable_receipt_marks_a_title_in_another_language(
+    client: FlaskClient, site: Site, make_site: SiteFactory
+) -> None:
+    response = client.patch(
+        api(site, "/config"),
+        json={
+            "categories": [
+                {"name": "essential"},
+                {"name": "club", "texts": {"en": {"title": "<img src=x onerror=alert(1)>"}}},
+            ]
+        },
+        headers={"Authorization": f"Bearer {make_site.tokens[site.site_key]}"},
+    )
+    assert response.status_code == 200
+    visitor_id = post_choice(client, site, {"action": "accept_all"})
+    page = client.get(
+        f"/receipt/{site.site_key}/{visitor_id}", query_string={"lang": "vi"}
+    ).get_data(as_text=True)
+    assert "<img" not in page
+    assert (
+        '<tr data-purpose="club"><td lang="en">&lt;img src=x onerror=alert(1)&gt;</td>'
+        '<td class="allowed">Đồng ý</td></tr>'
+    ) in page
+    assert '<tr data-purpose="essential"><td>Cần thiết</td>' in page
 
 
 def test_printable_receipt_falls_back_to_the_default_language(
@@ -562,7 +660,7 @@ def test_printable_receipt_falls_back_to_the_default_language(
 ) -> None:
     page = client.get(f"/receipt/{site.site_key}/{visitor}", query_string={"lang": "xx"})
     assert page.status_code == 200
-    assert '<html lang="vi">' in page.get_data(as_text=True)
+    assert '<html lang="vi" dir="ltr">' in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("kind", BAD_IDS)
@@ -595,7 +693,9 @@ def set_lifetimes(client: FlaskClient, site: Site, make_site: SiteFactory) -> No
 def printed_expiry(client: FlaskClient, site: Site, visitor_id: str, **query: str) -> str | None:
     page = client.get(f"/receipt/{site.site_key}/{visitor_id}", query_string=query)
     assert page.status_code == 200
-    found = re.search(r"<dd>(\d{4}-\d\d-\d\dT[^<]*Z)</dd>\s*</dl>", page.get_data(as_text=True))
+    found = re.search(
+        r'<dd data-field="expires"><time datetime="([^"]+)">', page.get_data(as_text=True)
+    )
     return found.group(1) if found else None
 
 

@@ -22,9 +22,10 @@ from ..models import (
     iso_utc,
     utcnow,
 )
-from ..texts import BANNER_TEXTS, CATEGORY_TEXTS
+from ..texts import BANNER_TEXTS, REFERENCE_LANGUAGE
 from .cache import state_cache
 from .chain import ERASED_PREFIX
+from .visitor_texts import action_label, built_in_language, category_title, local_time
 from .webhooks import queue_erasure
 
 RECEIPT_SALT = "cookieconsent.receipt"
@@ -42,8 +43,16 @@ def visitor_events(site_id: int, raw_id: str) -> list[ConsentEvent]:
     )
 
 
-def event_view(event: ConsentEvent, *, personal: bool) -> dict[str, Any]:
-    """One event as the visitor sees it; ``personal`` adds what was stored about them."""
+def event_view(
+    event: ConsentEvent, *, personal: bool, language: str | None = None
+) -> dict[str, Any]:
+    """One event as the visitor sees it; ``personal`` adds what was stored about them.
+
+    With a built-in ``language`` (``vi``, ``pt-BR``) it also says it for people:
+    ``action_label`` (``"Từ chối tất cả"`` for ``reject_all``) and ``recorded_at_local``
+    (``recorded_at`` in UTC as that language writes it, the zone named). The machine-readable
+    fields stay as they are: action codes and ISO 8601 times in UTC.
+    """
     view: dict[str, Any] = {
         "sequence": event.sequence,
         "action": event.action,
@@ -59,18 +68,36 @@ def event_view(event: ConsentEvent, *, personal: bool) -> dict[str, Any]:
         "recorded_at": iso_utc(event.created_at),
         "chosen_at": iso_utc(event.chosen_at),
     }
+    if language is not None:
+        view |= {
+            "action_label": str(action_label(event.action, language)),
+            "recorded_at_local": local_time(event.created_at, language),
+        }
     if personal:
         view |= {"url": event.url, "user_agent": event.user_agent, "ip_prefix": event.ip_prefix}
     return view
 
 
-def export_visitor(site: Site, raw_id: str, signed_id: str) -> dict[str, Any]:
-    """Everything stored about the visitor, for download."""
+def export_visitor(
+    site: Site, raw_id: str, signed_id: str, language: str = REFERENCE_LANGUAGE
+) -> dict[str, Any]:
+    """Everything stored about the visitor, for download.
+
+    Machine-readable (action codes, ISO 8601 times in UTC) with, in ``language`` (a built-in
+    code), what a person reads: each event's ``action_label`` and ``recorded_at_local``, the
+    current decision's ``decided_at_local`` and ``expires_at_local``, and ``category_titles``
+    (each category named in the visitor's events, as the site titles it).
+    """
+    language = built_in_language(language) or REFERENCE_LANGUAGE
     state = db.session.get(ConsentState, (site.id, raw_id))
+    events = visitor_events(site.id, raw_id)
+    titles = {category.name: category.texts for category in site.categories}
+    names = dict.fromkeys(name for event in events for name in event.categories)
     return {
         "site": {"name": site.name, "site_key": site.site_key, "policy_url": site.policy_url},
         "visitor_id": signed_id,
         "exported_at": iso_utc(utcnow()),
+        "language": language,
         "current": None
         if state is None
         else {
@@ -80,13 +107,23 @@ def export_visitor(site: Site, raw_id: str, signed_id: str) -> dict[str, Any]:
             "policy_version": state.policy_version,
             "decided_at": iso_utc(state.decided_at),
             "expires_at": iso_utc(state.expires_at),
+            "decided_at_local": _local(state.decided_at, language),
+            "expires_at_local": _local(state.expires_at, language),
         },
-        "events": [event_view(event, personal=True) for event in visitor_events(site.id, raw_id)],
+        "category_titles": {
+            name: str(category_title(name, titles.get(name), language, site.default_language))
+            for name in names
+        },
+        "events": [event_view(event, personal=True, language=language) for event in events],
         "notes": (
             "IP addresses are kept truncated (/24 or /48); page addresses without their query. "
-            "The visitor ID is random and links to nothing else."
+            "The visitor ID is random and links to nothing else. Times are in UTC."
         ),
     }
+
+
+def _local(moment: datetime | None, language: str) -> str | None:
+    return local_time(moment, language) if moment is not None else None
 
 
 def erase_visitor(site: Site, raw_id: str, signed_id: str) -> int:
@@ -135,14 +172,12 @@ def decision_end(site: Site, event: ConsentEvent) -> datetime | None:
 
 
 def _purposes(site: Site, event: ConsentEvent, language: str) -> list[dict[str, Any]]:
-    texts = {category.name: category for category in site.categories}
+    texts = {category.name: category.texts for category in site.categories}
+    code = built_in_language(language) or REFERENCE_LANGUAGE
     purposes = []
     for name, allowed in event.categories.items():
-        built_in = CATEGORY_TEXTS.get(name, {})
-        own = texts[name].texts.get(language, {}) if name in texts else {}
-        title = own.get("title") or (built_in.get(language) or built_in.get("en") or {}).get(
-            "title", name
-        )
+        # A LocalText: the printable receipt marks a title in another language with its lang.
+        title = category_title(name, texts.get(name), code, site.default_language)
         if event.action == "withdraw" and name != "essential":
             status = "withdrawn"
         else:

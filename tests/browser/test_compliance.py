@@ -681,7 +681,8 @@ def test_the_visitor_sees_exports_gets_a_receipt_and_erases_their_record(
     receipt.wait_for_load_state()
     expect(receipt.locator("html")).to_have_attribute("lang", "en")
     expect(receipt.locator("h1")).to_have_text(EN["receipt_title"])
-    expect(receipt.locator('[data-field="action"]')).to_have_text("reject_all")
+    expect(receipt.locator('[data-field="action"]')).to_have_text(EN["action_reject_all"])
+    expect(receipt.locator('[data-field="action"]')).to_have_attribute("data-action", "reject_all")
     rows = receipt.locator("tbody tr")
     expect(rows).to_have_count(3)
     assert [rows.nth(i).get_attribute("data-purpose") for i in range(3)] == [
@@ -763,7 +764,7 @@ def test_the_receipt_of_a_withdrawal_explains_it(
     vi = BANNER_TEXTS["vi"]
     expect(receipt.locator("html")).to_have_attribute("lang", "vi")
     expect(receipt.locator("h1")).to_have_text(vi["receipt_title"])
-    expect(receipt.locator('[data-field="action"]')).to_have_text("withdraw")
+    expect(receipt.locator('[data-field="action"]')).to_have_text(vi["action_withdraw"])
     expect(receipt.locator('[data-field="withdrawal"]')).to_have_text(vi["receipt_withdrawal"])
     expect(receipt.locator('tr[data-purpose="marketing"] td').nth(1)).to_have_text(
         vi["receipt_refused"]
