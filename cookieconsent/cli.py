@@ -214,7 +214,7 @@ def texts_command(site_key: str, language: str, assignments: tuple[str, ...]) ->
             raise click.ClickException(f"{assignment!r}: write KEY=VALUE")
         values[key.strip()] = value
     try:
-        check_text_language(site, language)
+        language = check_text_language(site, language)
         if values:
             start_history(site)
             set_texts(site, language, values)
