@@ -240,7 +240,11 @@ def test_a_cookie_error_shows_on_its_row(console: FlaskClient, site: Site, owner
     body = response.get_data(as_text=True)
     # A known tracker cannot be essential: said on the category field and on the cookie's row.
     assert re.search(r'id="service-category-error">[^<]*tracker', body)
-    assert re.search(r'id="service-cookies-0-name-error">[^<]*tracking cookie', body)
+    assert re.search(
+        r'id="service-cookies-0-name-error">[^<]*Google Analytics analytics cookie '
+        r"\(Open Cookie Database\)",
+        body,
+    )
     assert draft_of(site) is None
 
 

@@ -54,6 +54,9 @@ REQUIRED_DATA = [
     "cookieconsent/templates/admin/base.html",
     "cookieconsent/templates/declaration.html",
     "cookieconsent/admin/static/console.css",
+    "cookieconsent/data/open-cookie-database.csv",
+    "cookieconsent/data/open-cookie-database.LICENSE",
+    "cookieconsent/data/NOTICE.md",
 ]
 
 

@@ -101,6 +101,10 @@ PLURALS: tuple[tuple[str, str], ...] = (
     ),
 )
 
+# A cookie name as Python's repr() quotes it, quotes kept (services/trackers.py).
+_NAME = r"(?P<name>'[^']*'|\"[^\"]*\")"
+_COVERED = r"(?P<covered>'[^']*'|\"[^\"]*\")"
+
 # Messages with values: a pattern for the English text, and the msgid with the same values.
 PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
@@ -234,6 +238,50 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
             r"'(?P<domain>[^']*)': a wildcard needs a registrable domain such as \*\.example\.com"
         ),
         N_("%(domain)s: a wildcard needs a registrable domain such as *.example.com."),
+    ),
+    # services/trackers.py: a known tracker (Open Cookie Database) declared essential.
+    (
+        re.compile(
+            rf"{_NAME} is an? (?P<platform>.+) (?P<category>[a-z]+) cookie "
+            r"\(Open Cookie Database\); it cannot be essential\."
+        ),
+        N_(
+            "%(name)s is a %(platform)s %(category)s cookie (Open Cookie Database); it cannot "
+            "be essential."
+        ),
+    ),
+    (
+        re.compile(
+            rf"{_NAME} is an? (?P<platform>.+) cookie set from (?P<domain>\S+) together with "
+            r"its (?P<suggested>[a-z]+) cookies \(Open Cookie Database: (?P<category>[a-z]+)\); "
+            r"it cannot be essential\."
+        ),
+        N_(
+            "%(name)s is a %(platform)s cookie set from %(domain)s together with its "
+            "%(suggested)s cookies (Open Cookie Database: %(category)s); it cannot be essential."
+        ),
+    ),
+    (
+        re.compile(
+            rf"{_NAME} \((?P<match>prefix|regex)\) covers {_COVERED}, an? (?P<platform>.+) "
+            r"(?P<category>[a-z]+) cookie \(Open Cookie Database\); it cannot be essential\."
+        ),
+        N_(
+            "%(name)s (%(match)s) covers %(covered)s, a %(platform)s %(category)s cookie (Open "
+            "Cookie Database); it cannot be essential."
+        ),
+    ),
+    (
+        re.compile(
+            rf"{_NAME} \((?P<match>prefix|regex)\) covers {_COVERED}, an? (?P<platform>.+) "
+            r"cookie set from (?P<domain>\S+) together with its (?P<suggested>[a-z]+) cookies "
+            r"\(Open Cookie Database: (?P<category>[a-z]+)\); it cannot be essential\."
+        ),
+        N_(
+            "%(name)s (%(match)s) covers %(covered)s, a %(platform)s cookie set from %(domain)s "
+            "together with its %(suggested)s cookies (Open Cookie Database: %(category)s); it "
+            "cannot be essential."
+        ),
     ),
 )
 

@@ -53,6 +53,7 @@ from ..services.jurisdictions import MODES
 from ..services.policy import PolicyVersionError, publish_policy_version
 from ..services.site_config import SiteConfigError
 from ..services.sites import bundled_config, widget_config
+from ..services.trackers import Suggestion, suggest_category
 from ..services.widget import build_widget, modules_version
 from ..texts import BANNER_TEXT_KEYS, BANNER_TEXTS, CATEGORY_TEXTS
 from . import bp, console_language, site_view
@@ -210,6 +211,28 @@ def editor() -> User:
 # Banner: domains, categories, services ---------------------------------------------------------
 
 
+def _cookie_suggestions(services: list[Mapping[str, Any]]) -> dict[str, list[Suggestion | None]]:
+    """What the Open Cookie Database says about each declared cookie, by service name."""
+    return {
+        service["name"]: [
+            suggest_category(cookie["name"], cookie.get("domain"), cookie.get("match") or "exact")
+            for cookie in service.get("cookies") or []
+        ]
+        for service in services
+    }
+
+
+def _row_suggestions(form: ServiceForm) -> list[Suggestion | None]:
+    """The same for the rows of the service form, as typed (an empty or bad row has none)."""
+    found: list[Suggestion | None] = []
+    for row in form.cookies.entries:
+        name = (row.form.name.data or "").strip()
+        match = row.form.match.data if row.form.match.data in {"prefix", "regex"} else "exact"
+        domain = (row.form.domain.data or "").strip() or None
+        found.append(suggest_category(name, domain, match) if name else None)
+    return found
+
+
 def _service_form(document: Mapping[str, Any], name: str | None) -> ServiceForm:
     service = next((s for s in document["services"] if s["name"] == name), None)
     data: dict[str, Any] = {}
@@ -274,6 +297,8 @@ def site_banner(site: Site) -> str | BaseResponse | tuple[Any, int]:
             category_form=category,
             service_form=service,
             editing=editing,
+            cookie_suggestions=_cookie_suggestions(document["services"]),
+            row_suggestions=_row_suggestions(service),
             **page_context(site),
         )
 

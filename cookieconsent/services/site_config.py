@@ -16,11 +16,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..extensions import db
-from ..models import Category, Service, Site
+from ..models import Category, Service, Site, utcnow
 from ..texts import DEFAULT_LANGUAGES
 from .design import design_errors, normalized_design
+from .jurisdictions import builtin_mode, effective_rules, unacknowledged_rules
 from .network import normalize_domain, registrable_domains
-from .sites import widget_languages
+from .sites import tracks_behaviour, widget_languages
 from .trackers import tracker_cookie, tracker_name
 from .validation import (
     InvalidInput,
@@ -53,7 +54,24 @@ def export_site_config(site: Site) -> dict[str, Any]:
         "script_timeout_ms": site.script_timeout_ms,
         "languages": list(site.languages),
         "jurisdiction_rules": dict(site.jurisdiction_rules),
-        "categories": [{"name": c.name, "texts": c.texts} for c in site.categories],
+        "jurisdiction_acknowledgements": {
+            region: dict(entry)
+            for region, entry in (site.jurisdiction_acknowledgements or {}).items()
+        },
+        "lifetimes": {
+            region: dict(entry) for region, entry in (site.region_lifetimes or {}).items()
+        },
+        "controller": dict(site.controller) if site.controller else None,
+        "processors_involved": bool(site.processors_involved),
+        "categories": [
+            {
+                "name": c.name,
+                "texts": c.texts,
+                "tracks_behaviour": tracks_behaviour(c.name, c.tracks_behaviour),
+                "statistics_only": bool(c.statistics_only),
+            }
+            for c in site.categories
+        ],
         "services": [
             {
                 "name": s.name,
@@ -72,6 +90,86 @@ def export_site_config(site: Site) -> dict[str, Any]:
         "texts": site.texts,
         "design": dict(site.design or {}),
     }
+
+
+def _check_controller(
+    site: Site, config: Mapping[str, Any], rules: Mapping[str, str], errors: dict[str, list[str]]
+) -> dict[str, str] | None:
+    """The controller to keep; ``name`` and ``email`` are required where opt-in-specific applies.
+
+    Law 91/2025/QH15, Art. 9 and 11: the person asked for consent is told who the controller is
+    and how to reach it. Checked when the controller or the rules change; a stored configuration
+    keeps working until then (the banner names the site meanwhile).
+    """
+    sent = config.get("controller", site.controller) if "controller" in config else site.controller
+    controller = {
+        key: value.strip() for key, value in (sent or {}).items() if value and value.strip()
+    }
+    if ("controller" in config or "jurisdiction_rules" in config) and (
+        "opt-in-specific" in effective_rules(rules).values()
+    ):
+        for key in ("name", "email"):
+            if not controller.get(key):
+                errors[f"controller.{key}"] = [
+                    "Required where a region's regime is opt-in-specific (Vietnam by default): "
+                    "the banner names the controller and how to reach it."
+                ]
+    return controller or None
+
+
+def _merged_acknowledgements(
+    site: Site, sent: Mapping[str, Any] | None, actor: str | None
+) -> dict[str, dict[str, str]]:
+    """The stored acknowledgements with the sent ones laid over them, each stamped by and at.
+
+    An entry sent as ``null`` is withdrawn; one whose reason is unchanged keeps its stamp.
+    """
+    merged = {
+        region: dict(entry) for region, entry in (site.jurisdiction_acknowledgements or {}).items()
+    }
+    for region, entry in (sent or {}).items():
+        if entry is None:
+            merged.pop(region, None)
+            continue
+        reason = entry["reason"].strip()
+        if merged.get(region, {}).get("reason") == reason:
+            continue
+        merged[region] = {
+            "reason": reason,
+            "by": actor or "system",
+            "at": utcnow().isoformat(timespec="seconds"),
+        }
+    return merged
+
+
+def _check_rules(
+    rules: Mapping[str, str],
+    acknowledgements: Mapping[str, Any],
+    errors: dict[str, list[str]],
+) -> None:
+    """Refuse a rule that lowers a region below its built-in regime without an acknowledgement."""
+    for region, mode in unacknowledged_rules(rules, acknowledgements).items():
+        errors[f"jurisdiction_rules.{region}"] = [
+            f"{mode!r} is less strict than the built-in {builtin_mode(region)!r} for {region}. "
+            f"If the law allows it there, say why in jurisdiction_acknowledgements.{region}.reason."
+        ]
+
+
+def _check_category_flags(
+    where: str, entry: Mapping[str, Any], errors: dict[str, list[str]]
+) -> None:
+    """Essential never tracks behaviour nor needs an objection; marketing is never statistics."""
+    if entry["name"] == "essential":
+        if entry.get("tracks_behaviour"):
+            errors[f"{where}.tracks_behaviour"] = [
+                "Essential cookies cannot track online behaviour: such a purpose needs consent."
+            ]
+        if entry.get("statistics_only"):
+            errors[f"{where}.statistics_only"] = ["Essential is always on; it has no objection."]
+    elif entry["name"] == "marketing" and entry.get("statistics_only"):
+        errors[f"{where}.statistics_only"] = [
+            "Marketing is not statistics: it stays opt-in under every regime."
+        ]
 
 
 def _check_services(
@@ -107,15 +205,20 @@ def _check_services(
                 except re.error as error:
                     errors[f"{cookie_where}.name"] = [f"Not a valid regular expression: {error}."]
                     continue
-            if essential and (pattern := tracker_cookie(cookie["name"], cookie["match"])):
-                errors[f"{cookie_where}.name"] = [
-                    f"{pattern!r} is a known tracking cookie; it cannot be essential."
-                ]
+            domain_valid = True
             if cookie.get("domain"):
                 try:
                     normalize_domain(cookie["domain"].lstrip("."))
                 except ValueError:
+                    domain_valid = False
                     errors[f"{cookie_where}.domain"] = ["Not a cookie domain such as .shop.vn."]
+            # Known trackers from the Open Cookie Database (see services/trackers.py).
+            if essential and (
+                tracker := tracker_cookie(
+                    cookie["name"], cookie["match"], cookie.get("domain") if domain_valid else None
+                )
+            ):
+                errors[f"{cookie_where}.name"] = [tracker.refusal()]
 
 
 def _check_texts(
@@ -181,13 +284,28 @@ def _check_cookie_domain(
     return None
 
 
-def apply_site_config(site: Site, config: Mapping[str, Any], *, commit: bool = True) -> Site:
+def apply_site_config(
+    site: Site, config: Mapping[str, Any], *, commit: bool = True, actor: str | None = None
+) -> Site:
     """Change what ``config`` names, after checking it whole; raise :class:`SiteConfigError`.
 
     See the module's docstring for how a change merges into what is stored. With
     ``commit=False`` the caller owns the transaction (a version is recorded in the same one).
+    ``actor`` (an email, ``api``, ``cli``) stamps new jurisdiction acknowledgements.
+
+    Guardrails: a rule that gives a region a regime less strict than its built-in one is refused
+    without ``jurisdiction_acknowledgements.{REGION}.reason``; ``controller.name`` and
+    ``controller.email`` are required where ``opt-in-specific`` applies. Both are checked when
+    the rules, acknowledgements or controller change, so stored configurations keep working.
     """
     errors: dict[str, list[str]] = {}
+    rules = config.get("jurisdiction_rules", site.jurisdiction_rules) or {}
+    acknowledgements = _merged_acknowledgements(
+        site, config.get("jurisdiction_acknowledgements"), actor
+    )
+    if "jurisdiction_rules" in config or "jurisdiction_acknowledgements" in config:
+        _check_rules(rules, acknowledgements, errors)
+    controller = _check_controller(site, config, rules, errors)
     if "name" in config and (problem := site_name_error(config["name"])):
         errors["name"] = [problem]
     if config.get("policy_url") is not None and (problem := http_url_error(config["policy_url"])):
@@ -218,6 +336,7 @@ def apply_site_config(site: Site, config: Mapping[str, Any], *, commit: bool = T
     if category_entries is not None:
         for index, entry in enumerate(category_entries):
             _check_own_texts(f"categories.{index}", entry.get("texts") or {}, offered, errors)
+            _check_category_flags(f"categories.{index}", entry, errors)
         names = [entry["name"] for entry in category_entries]
         if len(set(names)) != len(names):
             errors["categories"] = ["Category names must be unique."]
@@ -258,9 +377,18 @@ def apply_site_config(site: Site, config: Mapping[str, Any], *, commit: bool = T
         "retention_days",
         "script_timeout_ms",
         "jurisdiction_rules",
+        "processors_involved",
     ):
         if key in config:
             setattr(site, key, config[key])
+    if "jurisdiction_acknowledgements" in config:
+        site.jurisdiction_acknowledgements = acknowledgements
+    if "controller" in config:
+        site.controller = controller
+    if "lifetimes" in config:
+        site.region_lifetimes = {
+            region: dict(entry) for region, entry in (config["lifetimes"] or {}).items()
+        }
     if "name" in config:
         site.name = config["name"].strip()
     if "texts" in config:
@@ -327,6 +455,10 @@ def _category(current: Category | None, entry: Mapping[str, Any], position: int)
     category = current or Category(name=entry["name"], texts={})
     category.position = position
     category.locked = entry["name"] == "essential"
+    if "tracks_behaviour" in entry:
+        category.tracks_behaviour = entry["tracks_behaviour"]
+    if "statistics_only" in entry:
+        category.statistics_only = bool(entry["statistics_only"]) and not category.locked
     if "texts" in entry:
         category.texts = merge_texts(category.texts, entry["texts"])
     return category
