@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from cookieconsent.texts import (
@@ -455,3 +456,62 @@ def test_the_configuration_api_stores_aliases_under_their_full_codes(
             f"{', '.join(SUPPORTED_LANGUAGES)}."
         ]
     }
+
+
+def test_a_choice_sent_under_an_alias_is_recorded_under_the_full_code(
+    client: FlaskClient, make_site: SiteFactory
+) -> None:
+    from cookieconsent.extensions import db
+    from cookieconsent.models import ConsentEvent
+
+    site = make_site(languages=["vi", "pt-PT"])
+    response = client.post(
+        f"/api/v1/sites/{site.site_key}/consents",
+        json={"action": "accept_all", "language": "pt"},
+    )
+    assert response.status_code == 201, response.get_json()
+    response = client.post(
+        f"/api/v1/sites/{site.site_key}/consents",
+        json={"action": "reject_all", "language": "zh_hk"},
+    )
+    assert response.status_code == 201, response.get_json()
+    recorded = db.session.execute(
+        sa.select(ConsentEvent.language)
+        .where(ConsentEvent.site_id == site.id)
+        .order_by(ConsentEvent.id)
+    ).scalars()
+    assert list(recorded) == ["pt-PT", "zh-HK"]
+
+
+def test_events_recorded_under_an_alias_count_and_filter_as_the_full_code(
+    make_site: SiteFactory,
+) -> None:
+    from datetime import UTC, date, datetime
+
+    from cookieconsent.extensions import db
+    from cookieconsent.models import ConsentEvent
+    from cookieconsent.services.consent_log import LogFilters, search_log
+    from cookieconsent.services.statistics import Period, site_statistics
+
+    site = make_site(languages=["vi", "pt-PT"])
+    day = date(2026, 3, 1)
+    for number, language in enumerate(["pt", "pt-PT", "vi"]):
+        db.session.add(
+            ConsentEvent(
+                site_id=site.id,
+                visitor_id=f"visitor{number}",
+                action="accept_all",
+                decided=True,
+                categories={"essential": True, "analytics": True, "marketing": True},
+                services={},
+                policy_version="1.0",
+                language=language,
+                source="banner",
+                created_at=datetime(2026, 3, 1, 12, number, tzinfo=UTC),
+            )
+        )
+    db.session.commit()
+    stats = site_statistics(site, Period(day, day))
+    assert {t.key: t.decisions.total for t in stats.by_language} == {"pt-PT": 2, "vi": 1}
+    found = search_log(site, LogFilters(language="pt-PT")).items
+    assert sorted(entry.language or "" for entry in found) == ["pt", "pt-PT"]
