@@ -515,3 +515,23 @@ def test_events_recorded_under_an_alias_count_and_filter_as_the_full_code(
     assert {t.key: t.decisions.total for t in stats.by_language} == {"pt-PT": 2, "vi": 1}
     found = search_log(site, LogFilters(language="pt-PT")).items
     assert sorted(entry.language or "" for entry in found) == ["pt", "pt-PT"]
+
+
+def test_the_console_edits_right_to_left_texts_right_to_left(
+    console: FlaskClient, make_site: SiteFactory
+) -> None:
+    from .test_console_accounts import member, sign_in
+
+    site = make_site(languages=["vi", "ar", "pt"])
+    member(site, "chu@shop.vn", "owner")
+    sign_in(console, "chu@shop.vn")
+    page = console.get(f"/admin/sites/{site.site_key}/texts?lang=ar").get_data(as_text=True)
+    title = re.search(r'<input[^>]*name="t-title"[^>]*>', page)
+    assert title is not None and 'dir="rtl"' in title.group()
+    assert f'<span lang="ar" dir="rtl">{BANNER_TEXTS["ar"]["title"]}</span>' in page
+    # ?lang=pt is the page of pt-PT, the code the site stores.
+    response = console.get(f"/admin/sites/{site.site_key}/texts?lang=pt")
+    assert response.status_code == 200
+    title = re.search(r'<input[^>]*name="t-title"[^>]*>', response.get_data(as_text=True))
+    assert title is not None and 'dir="ltr"' in title.group()
+    assert console.get(f"/admin/sites/{site.site_key}/texts?lang=ja").status_code == 404

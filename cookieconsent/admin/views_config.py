@@ -55,7 +55,7 @@ from ..services.site_config import SiteConfigError
 from ..services.sites import bundled_config, widget_config
 from ..services.trackers import Suggestion, suggest_category
 from ..services.widget import build_widget, modules_version
-from ..texts import BANNER_TEXT_KEYS, BANNER_TEXTS, CATEGORY_TEXTS
+from ..texts import BANNER_TEXT_KEYS, BANNER_TEXTS, CATEGORY_TEXTS, canonical_language
 from . import bp, console_language, site_view
 from .forms import DeleteSiteForm, EmptyForm
 from .forms_config import (
@@ -395,7 +395,8 @@ def site_texts(site: Site) -> str | BaseResponse | tuple[Any, int]:
     """The texts in one language the site offers, each beside its built-in text."""
     document = current_document(site)
     languages = list(dict.fromkeys([*document["languages"], document["default_language"]]))
-    language = request.args.get("lang") or document["default_language"]
+    # ?lang=pt is pt-PT's page: codes are read as stored.
+    language = canonical_language(request.args.get("lang") or document["default_language"])
     if language not in languages:
         abort(404)
     keys = [*FIRST_TEXTS, *(key for key in BANNER_TEXT_KEYS if key not in FIRST_TEXTS)]
