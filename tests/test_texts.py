@@ -535,3 +535,16 @@ def test_the_console_edits_right_to_left_texts_right_to_left(
     title = re.search(r'<input[^>]*name="t-title"[^>]*>', response.get_data(as_text=True))
     assert title is not None and 'dir="ltr"' in title.group()
     assert console.get(f"/admin/sites/{site.site_key}/texts?lang=ja").status_code == 404
+
+
+def test_a_new_site_picks_its_default_language_by_name(
+    console: FlaskClient, make_site: SiteFactory
+) -> None:
+    from .test_console_accounts import member, sign_in
+
+    site = make_site()
+    member(site, "chu@shop.vn", "owner")
+    sign_in(console, "chu@shop.vn")
+    page = console.get("/admin/sites/new").get_data(as_text=True)
+    assert '<option lang="pt-BR" value="pt-BR">Português (Brasil) (pt-BR)</option>' in page
+    assert '<option lang="ar" value="ar">العربية (ar)</option>' in page

@@ -9,7 +9,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..models import ROLES
-from ..texts import SUPPORTED_LANGUAGES
+from ..texts import LANGUAGE_NAMES, SUPPORTED_LANGUAGES
 
 
 class SignInForm(FlaskForm):  # type: ignore[misc]
@@ -30,7 +30,11 @@ class SiteForm(FlaskForm):  # type: ignore[misc]
     )
     language = SelectField(
         _l("Default language of the banner"),
-        choices=[SelectChoice(code, code) for code in SUPPORTED_LANGUAGES],
+        # Each language by its own name, as its speakers look for it (Português (Brasil)).
+        choices=[
+            SelectChoice(code, f"{LANGUAGE_NAMES[code]} ({code})", render_kw={"lang": code})
+            for code in SUPPORTED_LANGUAGES
+        ],
         default="vi",
     )
 
