@@ -144,7 +144,7 @@ def test_flags_due_soon_with_two_working_days_left_and_overdue_after() -> None:
 
 def test_filing_stores_deadlines_logs_and_announces(app: Flask, site: Site) -> None:
     endpoint = add_endpoint(site, "https://hooks.shop.example/in", allow_private=False)
-    site.processors_involved = True  # type: ignore[attr-defined]
+    site.processors_involved = True
     filed = file_request(
         site, Filing(kind="deletion", language="vi", region="VN"), now=vn(2027, 2, 3)
     )
@@ -602,3 +602,25 @@ def test_a_deleted_sites_requests_are_no_longer_checked_nor_shown(
     listed = client.get(f"/api/v1/admin/sites/{site.site_key}/requests", headers=bearer(token))
     assert listed.status_code == 404
     assert client.get(f"/c/{site.site_key}/requests").status_code == 404
+
+
+def test_a_withdrawal_on_a_site_with_processors_must_be_acted_on_within_20_days(
+    app: Flask, client: FlaskClient, make_site: Any
+) -> None:
+    site = make_site(name="With processors", domains=("shop.example",))
+    site.processors_involved = True
+    db.session.commit()
+    add_endpoint(site, "https://hooks.shop.example/in", allow_private=False)
+    consents = f"/api/v1/sites/{site.site_key}/consents"
+    accepted = client.post(consents, json={"action": "accept_all"}, headers=ORIGIN)
+    visitor_id = accepted.get_json()["visitor_id"]
+    client.post(consents, json={"action": "withdraw", "visitor_id": visitor_id}, headers=ORIGIN)
+    withdrawal = db.session.execute(
+        sa.select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(1)
+    ).scalar_one()
+    occurred = datetime.fromisoformat(withdrawal.payload["occurred_at"].replace("Z", "+00:00"))
+    expected = deadlines.withdrawal_act_by(occurred, processors_involved=True)
+    assert withdrawal.payload["act_by"] == expected.isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z"
+    )
+    assert expected > deadlines.withdrawal_act_by(occurred)
