@@ -81,8 +81,9 @@ def test_the_database_is_read_once() -> None:
     first = cookie_database()
     loaded = time.perf_counter() - started
     assert cookie_database() is first
-    # Measured at 45 to 90 ms on a loaded 2-core machine; a tenfold margin against regressions.
-    assert loaded < 1.0, loaded
+    # About 45 to 90 ms on an idle 2-core machine, up to 0.7 s when it is busy; the bound only
+    # catches a load that went quadratic.
+    assert loaded < 5.0, loaded
 
 
 # What the database says ------------------------------------------------------------------------
@@ -275,6 +276,21 @@ def test_known_trackers_are_fine_under_their_own_category(
     )
     assert response.status_code == 200, response.get_json()
     assert [s["name"] for s in export_site_config(site)["services"]] == ["youtube"]
+
+
+def test_a_service_named_after_a_tracker_cannot_be_essential(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    service = {**essential_service({"name": "shop_cart"})["services"][0], "label": "YouTube"}
+    response = client.patch(
+        f"/api/v1/sites/{site.site_key}/config",
+        json={"services": [service]},
+        headers={"Authorization": f"Bearer {make_site.tokens[site.site_key]}"},
+    )
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {
+        "services.0.category": ["'YouTube' looks like a tracker (YouTube); it cannot be essential."]
+    }
 
 
 # The admin API's suggestion --------------------------------------------------------------------
