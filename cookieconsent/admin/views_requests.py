@@ -8,9 +8,12 @@ user's email and the time, and shown on the request's page.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from babel.dates import format_datetime
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -36,6 +39,12 @@ from . import bp, site_view
 from .forms import EmptyForm
 
 bp.add_app_template_global(past_act_by, "past_act_by")
+
+
+def vietnam_time(moment: datetime, format: str = "short") -> str:
+    """``moment`` in Vietnam's time (the deadlines' zone), as the console's language writes it."""
+    return format_datetime(moment, format, tzinfo=deadlines.ZONE, locale=str(get_locale()))
+
 
 KIND_LABELS: dict[str, Any] = {
     "access": _l("Access"),
@@ -83,6 +92,7 @@ def _labels() -> dict[str, Any]:
         "status_labels": STATUS_LABELS,
         "flag_labels": FLAG_LABELS,
         "law_labels": LAW_LABELS,
+        "vietnam_time": vietnam_time,
     }
 
 
