@@ -15,7 +15,14 @@ from flask.views import MethodView
 from itsdangerous import BadSignature
 from sqlalchemy.exc import IntegrityError
 
-from .api_base import ApiBlueprint, current_site, editable_site, lookup_view, secret_keys
+from .api_base import (
+    ApiBlueprint,
+    current_site,
+    editable_site,
+    lookup_view,
+    require_site_token,
+    secret_keys,
+)
 from .errors import fail
 from .extensions import db, limiter
 from .models import ConsentEvent, IdempotencyKey
@@ -63,7 +70,7 @@ from .services.rights import (
 )
 from .services.signing import InvalidVisitorId, verify_visitor_id
 from .services.sites import SiteProfile
-from .texts import SUPPORTED_LANGUAGES
+from .texts import SUPPORTED_LANGUAGES, resolve_language
 
 blp = ApiBlueprint(
     "api",
@@ -109,11 +116,14 @@ def get_region(site_key: str) -> dict[str, Any]:
     if origin := g.get("cors_origin"):
         note_last_seen(site.id, origin)
         db.session.commit()
+    consent_days, refusal_days = site.lifetimes_in(where.region)
     return {
         "region": where.region.code if where.region else None,
         "country": where.region.country if where.region else None,
         "mode": where.mode,
         "rule": where.rule,
+        "consent_days": consent_days,
+        "refusal_days": refusal_days,
     }
 
 
@@ -191,6 +201,9 @@ class Consents(MethodView):
             stored = _stored_answer(write)
             if stored is not None:
                 return _replay(stored)
+        if payload["source"] == "consent_manager":
+            # A consent manager acts for the site's own servers (DPDP Act, s. 6(7) to 6(9)).
+            require_site_token()
         gpc = bool(payload["gpc"]) or request.headers.get("Sec-GPC") == "1"
         where = visitor_jurisdiction(current_site())
         try:
@@ -210,6 +223,7 @@ class Consents(MethodView):
                 mode=where.mode,
                 config_digest=payload["config_digest"],
                 chosen_at=payload["chosen_at"],
+                consent_manager=payload["consent_manager"],
                 gpc=gpc,
                 source=payload["source"] or ("banner" if request.headers.get("Origin") else "api"),
                 idempotency=write,
@@ -268,10 +282,9 @@ def _visitor(visitor_id: str) -> str:
 
 def _language() -> str:
     site = editable_site()
-    wanted = (request.args.get("lang") or "").lower()
-    for candidate in (wanted, wanted.split("-")[0]):
-        if candidate in SUPPORTED_LANGUAGES:
-            return candidate
+    wanted = request.args.get("lang") or ""
+    if found := resolve_language(wanted, SUPPORTED_LANGUAGES):
+        return found
     if wanted:
         fail(422, None, {"lang": [f"Not a built-in language: {', '.join(SUPPORTED_LANGUAGES)}."]})
     return site.default_language
@@ -281,19 +294,32 @@ def _language() -> str:
 @blp.response(200, HistorySchema)
 @blp.alt_response(400, description="Malformed, tampered or other site's visitor ID")
 def get_history(site_key: str, visitor_id: str) -> dict[str, Any]:
-    """Every choice the visitor made on this site, oldest first."""
+    """Every choice the visitor made on this site, oldest first.
+
+    Each event also says what it was and when for people, in ``?lang=`` (a built-in language,
+    else the site's default): ``action_label`` and ``recorded_at_local``.
+    """
     raw_id = _visitor(visitor_id)
+    language = _language()
     events = visitor_events(current_site().id, raw_id)
-    return {"visitor_id": visitor_id, "events": [event_view(e, personal=False) for e in events]}
+    return {
+        "visitor_id": visitor_id,
+        "events": [event_view(e, personal=False, language=language) for e in events],
+    }
 
 
 @blp.route("/sites/<site_key>/consents/<visitor_id:visitor_id>/export")
 @blp.response(200, ExportSchema)
 @blp.alt_response(400, description="Malformed, tampered or other site's visitor ID")
 def export_consents(site_key: str, visitor_id: str) -> Response:
-    """Everything stored about the visitor, as a JSON download."""
+    """Everything stored about the visitor, as a JSON download.
+
+    Machine-readable fields (action codes, ISO 8601 times in UTC) with labels for people in
+    ``?lang=`` (a built-in language, else the site's default): ``action_label``,
+    ``recorded_at_local``, ``category_titles``; an unknown language gets 422.
+    """
     raw_id = _visitor(visitor_id)
-    body = export_visitor(editable_site(), raw_id, visitor_id)
+    body = export_visitor(editable_site(), raw_id, visitor_id, _language())
     response = current_app.response_class(
         json.dumps(body, ensure_ascii=False, indent=2), mimetype="application/json"
     )

@@ -422,20 +422,38 @@ policy_cli = AppGroup("policy", help="Publish privacy policy versions.")
 @policy_cli.command("publish")
 @click.argument("site_key")
 @click.argument("version")
-@click.option("--summary", default=None, help="What changed, shown to visitors asked again.")
+@click.option(
+    "--summary",
+    default=None,
+    help="What changed, in the site's default language, shown to visitors asked again.",
+)
+@click.option(
+    "--summary-in",
+    "summaries",
+    nargs=2,
+    multiple=True,
+    metavar="LANG TEXT",
+    help="What changed in another of the site's languages, e.g. --summary-in en 'New partner'.",
+)
 @click.option(
     "--effective-at",
     default=None,
     help="When it takes effect (ISO 8601, e.g. 2027-01-01T00:00:00Z); now by default.",
 )
 def publish_policy_command(
-    site_key: str, version: str, summary: str | None, effective_at: str | None
+    site_key: str,
+    version: str,
+    summary: str | None,
+    summaries: tuple[tuple[str, str], ...],
+    effective_at: str | None,
 ) -> None:
     """Publish VERSION (MAJOR.MINOR); a new major version asks every visitor again."""
     site = _find_site(site_key)
     when = _moment(effective_at) if effective_at else None
     try:
-        entry = publish_policy_version(site, version, summary=summary, effective_at=when)
+        entry = publish_policy_version(
+            site, version, summary=summary, summaries=dict(summaries), effective_at=when
+        )
     except PolicyVersionError as error:
         db.session.rollback()
         raise click.ClickException(f"{error.field}: {error}") from None

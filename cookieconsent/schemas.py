@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from .models import iso_utc
+from .services.accounts import EMAIL
 from .services.consent import ACTIONS
 from .services.design import COLOR as DESIGN_COLOR
 from .services.design import COLOR_MESSAGE as DESIGN_COLOR_MESSAGE
@@ -25,13 +26,23 @@ from .services.validation import (
     control_character_error,
     http_url_error,
 )
-from .texts import SUPPORTED_LANGUAGES, TITLE_LIMIT
+from .texts import SUPPORTED_LANGUAGES, TITLE_LIMIT, canonical_language
 
 MAX_LIFETIME_DAYS = 395
 LIFETIME_ERROR = "Between 1 and 395 days (13 months); a choice cannot be kept forever."
 LIFETIME = validate.Range(min=1, max=MAX_LIFETIME_DAYS, error=LIFETIME_ERROR)
 
+REGION_KEY = r"^(?:[A-Z]{2}(?:-[A-Z0-9]{1,3})?|EU|EEA|\*|unknown)$"
+REGION_KEY_MESSAGE = "A region is VN, US-CA, EU, EEA, * or unknown."
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$"
+
+
+class LanguageCode(fields.String):
+    """A BCP 47 language tag, read as stored: ``pt-br`` is ``pt-BR``, ``pt`` is ``pt-PT`` and
+    ``zh`` is ``zh-CN`` (see :func:`~cookieconsent.texts.canonical_language`)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        return canonical_language(super()._deserialize(value, attr, data, **kwargs))
 
 
 class UTCTimestamp(fields.Field[datetime]):
@@ -85,6 +96,25 @@ class HttpUrl(fields.String):
         return text
 
 
+class ConsentManagerSchema(Schema):
+    """A consent manager registered with India's Data Protection Board, and its artifact."""
+
+    id = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=128),
+            validate.Regexp(r"^[!-~]+$", error="Visible ASCII only."),
+        ],
+    )
+    artifact_id = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=128),
+            validate.Regexp(r"^[!-~]+$", error="Visible ASCII only."),
+        ],
+    )
+
+
 class ConsentWriteSchema(Schema):
     """A visitor's choice, as the widget or a server sends it."""
 
@@ -113,13 +143,23 @@ class ConsentWriteSchema(Schema):
     source = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.OneOf(["banner", "api", "gpc"]),
-        metadata={"description": "Who acted: the banner, a server, or a Global Privacy Control."},
+        validate=validate.OneOf(["banner", "api", "gpc", "consent_manager"]),
+        metadata={
+            "description": "Who acted: the banner, a server, a Global Privacy Control, or a "
+            "consent manager (India's DPDP Act, s. 6(7)); consent_manager needs the site's API "
+            "token as 'Authorization: Bearer <token>' and the consent_manager object."
+        },
+    )
+    consent_manager = fields.Nested(
+        ConsentManagerSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "The consent manager and its consent artifact, both stored."},
     )
     policy_version = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(min=1, max=32)
     )
-    language = fields.String(
+    language = LanguageCode(
         load_default=None,
         allow_none=True,
         validate=[
@@ -222,8 +262,16 @@ class RegionSchema(Schema):
 
     region = fields.String(allow_none=True, metadata={"description": "VN, US-CA, … or null"})
     country = fields.String(allow_none=True)
-    mode = fields.String(metadata={"description": "opt-in, opt-out or notice"})
+    mode = fields.String(
+        metadata={"description": "opt-in-specific, opt-in, opt-in-stats-exempt, opt-out or notice"}
+    )
     rule = fields.String(metadata={"description": "The rule that decided: US-CA, EU, *, unknown"})
+    consent_days = fields.Integer(
+        metadata={"description": "How long a consent given here lasts, in days."}
+    )
+    refusal_days = fields.Integer(
+        metadata={"description": "How long a refusal given here is remembered, in days."}
+    )
 
 
 class AllowedSchema(Schema):
@@ -285,7 +333,7 @@ BUILT_IN_LANGUAGE = validate.OneOf(SUPPORTED_LANGUAGES, error=UNKNOWN_LANGUAGE)
 
 def _texts_field(inner: fields.Field[Any]) -> fields.Dict:
     # Languages are checked against the site's own by the service, with the commands' message.
-    return fields.Dict(keys=fields.String(), values=inner)
+    return fields.Dict(keys=LanguageCode(), values=inner)
 
 
 class PlainText(fields.String):
@@ -321,6 +369,65 @@ class CategoryConfigSchema(Schema):
 
     name = fields.String(required=True, validate=IDENTIFIER)
     texts = _texts_field(fields.Nested(TextPairSchema, allow_none=True))
+    tracks_behaviour = StrictBoolean(
+        allow_none=True,
+        metadata={
+            "description": "The purpose records online behaviour, sensitive personal data under "
+            "Decree 356/2025/ND-CP; null: true for analytics and marketing."
+        },
+    )
+    statistics_only = StrictBoolean(
+        metadata={
+            "description": "Only measures use of the site to improve it: runs without consent, "
+            "with a one-click objection, where the regime is opt-in-stats-exempt."
+        }
+    )
+
+
+class ControllerSchema(Schema):
+    """Who decides on the purposes and means of processing (Law 91/2025/QH15, Art. 9 and 11)."""
+
+    name = PlainText(
+        allow_none=True,
+        validate=validate.Length(max=TITLE_LIMIT, error="At most {max} characters."),
+        metadata={"description": "The legal name, as in the privacy policy."},
+    )
+    address = PlainText(
+        allow_none=True, validate=validate.Length(max=500, error="At most {max} characters.")
+    )
+    email = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(
+            EMAIL.pattern, error="Not an email address such as dpo@congty.vn."
+        ),
+    )
+    dpo_email = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(
+            EMAIL.pattern, error="Not an email address such as dpo@congty.vn."
+        ),
+        metadata={"description": "The data protection officer's contact; without it, email."},
+    )
+
+
+class RegionLifetimeSchema(Schema):
+    """How long a choice made in one region lasts, in days (395 at most)."""
+
+    consent_days = fields.Integer(strict=True, validate=LIFETIME)
+    refusal_days = fields.Integer(strict=True, validate=LIFETIME)
+
+
+class AcknowledgementSchema(Schema):
+    """Why a region gets a regime less strict than its built-in one; stamped by and at."""
+
+    reason = PlainText(
+        required=True,
+        validate=validate.Length(
+            min=10, max=500, error="Between {min} and {max} characters: say which law allows it."
+        ),
+    )
+    by = fields.String(metadata={"description": "Set by the service."})
+    at = fields.String(metadata={"description": "Set by the service (ISO 8601, UTC)."})
 
 
 class CookieConfigSchema(Schema):
@@ -403,7 +510,7 @@ class SiteConfigSchema(Schema):
         validate=validate.Length(min=1, max=50),
     )
     policy_url = HttpUrl(allow_none=True)
-    default_language = fields.String(validate=BUILT_IN_LANGUAGE)
+    default_language = LanguageCode(validate=BUILT_IN_LANGUAGE)
     # 13 months at most, as regulators expect; "never" is no lifetime.
     consent_lifetime_days = fields.Integer(strict=True, validate=LIFETIME)
     refusal_lifetime_days = fields.Integer(strict=True, validate=LIFETIME)
@@ -425,17 +532,37 @@ class SiteConfigSchema(Schema):
         },
     )
     languages = fields.List(
-        fields.String(validate=BUILT_IN_LANGUAGE),
+        LanguageCode(validate=BUILT_IN_LANGUAGE),
         validate=validate.Length(min=1, max=len(SUPPORTED_LANGUAGES)),
     )
     jurisdiction_rules = fields.Dict(
-        keys=fields.String(
-            validate=validate.Regexp(
-                r"^(?:[A-Z]{2}(?:-[A-Z0-9]{1,3})?|EU|EEA|\*|unknown)$",
-                error="A region is VN, US-CA, EU, EEA, * or unknown.",
-            )
-        ),
+        keys=fields.String(validate=validate.Regexp(REGION_KEY, error=REGION_KEY_MESSAGE)),
         values=fields.String(validate=validate.OneOf(MODES)),
+        metadata={
+            "description": "Regimes by region laid over the built-in ones. A regime less strict "
+            "than a region's built-in one needs jurisdiction_acknowledgements for that region."
+        },
+    )
+    jurisdiction_acknowledgements = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(REGION_KEY, error=REGION_KEY_MESSAGE)),
+        values=fields.Nested(AcknowledgementSchema, allow_none=True),
+        metadata={"description": "Merged by region; null withdraws a region's acknowledgement."},
+    )
+    lifetimes = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(REGION_KEY, error=REGION_KEY_MESSAGE)),
+        values=fields.Nested(RegionLifetimeSchema),
+        validate=validate.Length(max=300),
+        metadata={
+            "description": "Consent and refusal lifetimes per region, e.g. "
+            '{"FR": {"consent_days": 182, "refusal_days": 182}}; others use the defaults.'
+        },
+    )
+    controller = fields.Nested(ControllerSchema, allow_none=True)
+    processors_involved = StrictBoolean(
+        metadata={
+            "description": "Processors act on visitors' data: Decree 356's deadlines for "
+            "withdrawals and requests grow from 15 to 20 days."
+        }
     )
     categories = fields.List(fields.Nested(CategoryConfigSchema), validate=validate.Length(max=20))
     services = fields.List(fields.Nested(ServiceConfigSchema), validate=validate.Length(max=100))
@@ -499,7 +626,20 @@ class PolicyVersionCreateSchema(Schema):
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=POLICY_SUMMARY_LIMIT),
-        metadata={"description": "What changed; shown to visitors asked again."},
+        metadata={
+            "description": "What changed, in the site's default language; shown to visitors "
+            "asked again."
+        },
+    )
+    summaries = fields.Dict(
+        keys=LanguageCode(),
+        values=PlainText(allow_none=True, validate=validate.Length(max=POLICY_SUMMARY_LIMIT)),
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "What changed, per language of the site: each visitor reads it in "
+            'the banner\'s language. {"vi": "…", "en": "…"}'
+        },
     )
     effective_at = fields.AwareDateTime(
         load_default=None,
@@ -514,6 +654,7 @@ class PolicyVersionSchema(Schema):
 
     version = fields.String()
     summary = fields.String(allow_none=True)
+    summaries = fields.Dict(keys=fields.String(), values=fields.String())
     effective_at = UTCTimestamp()
     major = fields.Function(lambda entry: policy_major(entry.version))
 
@@ -534,6 +675,15 @@ class EventSchema(Schema):
     gpc = fields.Boolean(required=True)
     recorded_at = fields.String(required=True, metadata={"format": "date-time"})
     chosen_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    action_label = fields.String(
+        metadata={"description": "The action named in ?lang= (Từ chối tất cả for reject_all)."}
+    )
+    recorded_at_local = fields.String(
+        metadata={
+            "description": "recorded_at as ?lang= writes it, in UTC and saying so "
+            "(20:15:03 UTC 7 tháng 12, 2026)."
+        }
+    )
 
 
 class PersonalEventSchema(EventSchema):
@@ -568,6 +718,12 @@ class CurrentDecisionSchema(Schema):
     policy_version = fields.String(required=True)
     decided_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     expires_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    decided_at_local = fields.String(
+        allow_none=True, metadata={"description": "decided_at as the export's language writes it"}
+    )
+    expires_at_local = fields.String(
+        allow_none=True, metadata={"description": "expires_at as the export's language writes it"}
+    )
 
 
 class ExportSchema(Schema):
@@ -576,7 +732,15 @@ class ExportSchema(Schema):
     site = fields.Nested(ExportSiteSchema, required=True)
     visitor_id = fields.String(required=True)
     exported_at = fields.String(required=True, metadata={"format": "date-time"})
+    language = fields.String(
+        metadata={"description": "The language of the labels (?lang=, else the site's default)"}
+    )
     current = fields.Nested(CurrentDecisionSchema, allow_none=True, required=True)
+    category_titles = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "Each category of the events, as the site titles it"},
+    )
     events = fields.List(fields.Nested(PersonalEventSchema), required=True)
     notes = fields.String(
         required=True, metadata={"description": "What is kept and how, in plain words."}

@@ -147,9 +147,10 @@ class PolicyVersions(MethodView):
                 editable_site(),
                 payload["version"],
                 summary=payload["summary"],
+                summaries=payload["summaries"],
                 effective_at=payload["effective_at"],
             )
         except PolicyVersionError as error:
             db.session.rollback()
             status = 409 if error.kind == "backwards" else 422
-            fail(status, str(error), {"version": [str(error)]})
+            fail(status, str(error), {error.field: [str(error)]})

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from cookieconsent import create_app
 from cookieconsent.extensions import db
 from cookieconsent.models import ConsentEvent, ConsentState, Site
+from cookieconsent.services.jurisdictions import MODES, needs_acknowledgement, valid_region_key
 from cookieconsent.services.site_config import export_site_config
 from tests.widget_script import embedded_config
 
@@ -84,13 +85,20 @@ def region_of(client: FlaskClient, site: Site, address: str | None) -> Any:
     return client.get(f"/api/v1/sites/{site.site_key}/region", headers=headers)
 
 
+def regime(response: Any) -> dict[str, Any]:
+    """The region answer without the lifetimes (the site's defaults here)."""
+    answer = dict(response.get_json())
+    assert (answer.pop("consent_days"), answer.pop("refusal_days")) == (182, 182)
+    return answer
+
+
 # /region ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("address", "expected"),
     [
-        (VIETNAM_IP, {"region": "VN", "country": "VN", "mode": "opt-in", "rule": "VN"}),
+        (VIETNAM_IP, {"region": "VN", "country": "VN", "mode": "opt-in-specific", "rule": "VN"}),
         (GERMANY_IP, {"region": "DE-BE", "country": "DE", "mode": "opt-in", "rule": "EU"}),
         (CALIFORNIA_IP, {"region": "US-CA", "country": "US", "mode": "opt-out", "rule": "US-CA"}),
         (TEXAS_IP, {"region": "US-TX", "country": "US", "mode": "opt-out", "rule": "US-TX"}),
@@ -109,7 +117,8 @@ def test_region_with_a_city_database(
     response = region_of(city_app.test_client(), site, address)
     assert response.status_code == 200
     assert response.mimetype == "application/json"
-    assert response.get_json() == expected
+    # The site's default lifetimes apply in every region it gives none.
+    assert response.get_json() == {**expected, "consent_days": 182, "refusal_days": 182}
     # Private to this visitor's address, but asked once an hour at most.
     assert response.headers["Cache-Control"] == "private, max-age=3600"
 
@@ -119,7 +128,7 @@ def test_region_with_a_city_database(
     [
         (CALIFORNIA_IP, {"region": "US", "country": "US", "mode": "notice", "rule": "US"}),
         (GERMANY_IP, {"region": "DE", "country": "DE", "mode": "opt-in", "rule": "EU"}),
-        (VIETNAM_IP, {"region": "VN", "country": "VN", "mode": "opt-in", "rule": "VN"}),
+        (VIETNAM_IP, {"region": "VN", "country": "VN", "mode": "opt-in-specific", "rule": "VN"}),
         (UNKNOWN_IP, {"region": None, "country": None, "mode": "opt-in", "rule": "unknown"}),
     ],
     ids=["california", "germany", "vietnam", "unknown"],
@@ -134,14 +143,14 @@ def test_region_with_a_country_database(
     app = start_app(COOKIECONSENT_GEOIP_DB=str(country_db), COOKIECONSENT_TRUST_PROXY=1)
     response = region_of(app.test_client(), sites(), address)
     assert response.status_code == 200
-    assert response.get_json() == expected
+    assert regime(response) == expected
     assert response.headers["Cache-Control"] == "private, max-age=3600"
 
 
 def test_ipv4_mapped_ipv6_resolves_like_ipv4(city_app: Flask, sites: SiteFactory) -> None:
     response = region_of(city_app.test_client(), sites(), f"::ffff:{CALIFORNIA_IP}")
     assert response.status_code == 200
-    assert response.get_json() == {
+    assert regime(response) == {
         "region": "US-CA",
         "country": "US",
         "mode": "opt-out",
@@ -158,7 +167,7 @@ def test_forwarded_for_is_ignored_without_a_trusted_proxy(
     client = app.test_client()
     spoofed = region_of(client, site, VIETNAM_IP)
     assert spoofed.status_code == 200
-    assert spoofed.get_json() == {
+    assert regime(spoofed) == {
         "region": None,
         "country": None,
         "mode": "opt-in",
@@ -181,7 +190,7 @@ def test_missing_geoip_file_warns_and_answers_unknown(
     assert any(str(missing) in record.getMessage() for record in warnings), caplog.text
     response = region_of(app.test_client(), sites(), VIETNAM_IP)
     assert response.status_code == 200
-    assert response.get_json() == {
+    assert regime(response) == {
         "region": None,
         "country": None,
         "mode": "opt-in",
@@ -200,7 +209,22 @@ def test_region_of_an_unknown_site_is_404(city_app: Flask) -> None:
 # The site's own rules -----------------------------------------------------------------------
 
 
+CONTROLLER = {"name": "Công ty TNHH Ví Dụ", "email": "dpo@vidu.vn"}
+
+
 def patch_config(client: FlaskClient, sites: SiteFactory, site: Site, body: Any) -> Any:
+    """PATCH the configuration; rules come with a controller and the acknowledgements they need.
+
+    The guardrails themselves are tested in test_regimes.py; here the rules' effect is.
+    """
+    rules = body.get("jurisdiction_rules")
+    if isinstance(rules, dict):
+        lowered = {
+            key: {"reason": "Allowed there by law, says our counsel."}
+            for key, mode in rules.items()
+            if valid_region_key(key) and mode in MODES and needs_acknowledgement(key, mode)
+        }
+        body = {"controller": CONTROLLER, "jurisdiction_acknowledgements": lowered, **body}
     return client.patch(
         f"/api/v1/sites/{site.site_key}/config",
         json=body,
@@ -239,7 +263,7 @@ def test_site_rules_are_per_site(city_app: Flask, sites: SiteFactory) -> None:
         == 200
     )
     assert region_of(client, relaxed, VIETNAM_IP).get_json()["mode"] == "notice"
-    assert region_of(client, strict, VIETNAM_IP).get_json()["mode"] == "opt-in"
+    assert region_of(client, strict, VIETNAM_IP).get_json()["mode"] == "opt-in-specific"
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -225,7 +226,9 @@ class DesignForm(FlaskForm):  # type: ignore[misc]
 
 # Each regime in :data:`~cookieconsent.services.jurisdictions.MODES`, as the console names it.
 MODE_LABELS: dict[str, Any] = {
+    "opt-in-specific": _l("Specific opt-in (a switch per purpose; Vietnam)"),
     "opt-in": _l("Opt-in (ask before any tracking)"),
+    "opt-in-stats-exempt": _l("Opt-in, statistics exempt (UK)"),
     "opt-out": _l("Opt-out (tracking until the visitor refuses)"),
     "notice": _l("Notice only"),
 }
@@ -240,6 +243,27 @@ class RuleRowForm(Form):  # type: ignore[misc]
         choices=[SelectChoice(mode, MODE_LABELS.get(mode, mode)) for mode in MODES],
         validate_choice=False,
     )
+    reason = StringField(
+        _l("Why the law allows it"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("Needed when the regime is less strict than the built-in one."),
+    )
+
+
+class LifetimeRowForm(Form):  # type: ignore[misc]
+    """Lifetimes in one region; an empty region leaves the row out."""
+
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=16)])
+    consent_days = WholeNumberField(_l("Consent lasts (days)"), validators=[Optional()])
+    refusal_days = WholeNumberField(_l("Refusal lasts (days)"), validators=[Optional()])
+
+
+class PurposeFlagsForm(Form):  # type: ignore[misc]
+    """What the law says about one category."""
+
+    name = HiddenField()
+    tracks_behaviour = BooleanField(_l("Tracks online behaviour (sensitive data)"))
+    statistics_only = BooleanField(_l("Statistics only (may run until the visitor objects)"))
 
 
 class SettingsForm(FlaskForm):  # type: ignore[misc]
@@ -262,6 +286,26 @@ class SettingsForm(FlaskForm):  # type: ignore[misc]
         description=_l("After a record stops being the visitor's current choice: 30 to 3650."),
     )
     rules = FieldList(FormField(RuleRowForm), min_entries=1)
+    lifetimes = FieldList(FormField(LifetimeRowForm), min_entries=1)
+    purposes = FieldList(FormField(PurposeFlagsForm))
+    controller_name = StringField(
+        _l("Controller's legal name"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("As in your privacy policy; the banner names it."),
+    )
+    controller_address = StringField(
+        _l("Controller's address"), validators=[Optional(), Length(max=500)]
+    )
+    controller_email = StringField(_l("Contact email"), validators=[Optional(), Length(max=254)])
+    controller_dpo_email = StringField(
+        _l("Data protection officer's email"),
+        validators=[Optional(), Length(max=254)],
+        description=_l("Shown to visitors; without it, the contact email is."),
+    )
+    processors_involved = BooleanField(
+        _l("Processors act on visitors' data"),
+        description=_l("Withdrawals and requests then have 20 days instead of 15 (Decree 356)."),
+    )
 
 
 class PublishForm(FlaskForm):  # type: ignore[misc]

@@ -478,12 +478,23 @@ def site_policy(site: Site) -> str | BaseResponse | tuple[Any, int]:
     document = current_document(site)
     url_form = PolicyUrlForm(prefix="policy", data={"policy_url": document["policy_url"] or ""})
     version_form = PolicyVersionForm(prefix="version")
+    # What changed, per language: the default language in the form's summary, the others here.
+    other_languages = [
+        language for language in site.languages or () if language != site.default_language
+    ]
+    summary_errors: dict[str, list[str]] = {}
 
     def page() -> str:
         return render_template(
             "admin/config_policy.html",
             url_form=url_form,
             version_form=version_form,
+            other_languages=other_languages,
+            summary_errors=summary_errors,
+            sent_summaries={
+                language: request.form.get(f"summary-{language}", "")
+                for language in other_languages
+            },
             versions=list(reversed(site.policy_versions)),
             can_publish_policy=may(g.role, "publish_policy"),
             **page_context(site),
@@ -507,10 +518,17 @@ def site_policy(site: Site) -> str | BaseResponse | tuple[Any, int]:
                     site,
                     version_form.version.data.strip(),
                     summary=version_form.summary.data,
+                    summaries={
+                        language: request.form.get(f"summary-{language}")
+                        for language in other_languages
+                    },
                 )
             except PolicyVersionError as error:
                 db.session.rollback()
-                getattr(version_form, error.field).errors = [translate(str(error))]
+                if error.field.startswith("summaries."):
+                    summary_errors[error.field.split(".", 1)[1]] = [translate(str(error))]
+                else:
+                    getattr(version_form, error.field).errors = [translate(str(error))]
             else:
                 flash(_("The policy version is published."), "success")
                 return redirect(target)
@@ -704,16 +722,50 @@ def site_settings(site: Site) -> str | BaseResponse | tuple[Any, int]:
     """Name, lifetimes, retention and region rules; deleting the site."""
     document = current_document(site)
     rules = sorted((document.get("jurisdiction_rules") or {}).items())
+    acknowledgements = document.get("jurisdiction_acknowledgements") or {}
+    lifetimes = sorted((document.get("lifetimes") or {}).items())
+    controller = document.get("controller") or {}
     data = {
         "name": document["name"],
         "consent_lifetime_days": document["consent_lifetime_days"],
         "refusal_lifetime_days": document["refusal_lifetime_days"],
         "retention_days": document["retention_days"],
-        "rules": [{"region": region, "mode": mode} for region, mode in rules],
+        "rules": [
+            {
+                "region": region,
+                "mode": mode,
+                "reason": (acknowledgements.get(region) or {}).get("reason", ""),
+            }
+            for region, mode in rules
+        ],
+        "lifetimes": [
+            {
+                "region": region,
+                "consent_days": entry.get("consent_days"),
+                "refusal_days": entry.get("refusal_days"),
+            }
+            for region, entry in lifetimes
+        ],
+        "purposes": [
+            {
+                "name": category["name"],
+                "tracks_behaviour": category.get("tracks_behaviour"),
+                "statistics_only": category.get("statistics_only"),
+            }
+            for category in document.get("categories") or []
+            if category["name"] != "essential"
+        ],
+        "controller_name": controller.get("name", ""),
+        "controller_address": controller.get("address", ""),
+        "controller_email": controller.get("email", ""),
+        "controller_dpo_email": controller.get("dpo_email", ""),
+        "processors_involved": document.get("processors_involved", False),
     }
     form = SettingsForm(prefix="settings", data=data if request.method == "GET" else None)
     while len(form.rules.entries) < len(rules) + 2 and request.method == "GET":
         form.rules.append_entry()
+    while len(form.lifetimes.entries) < len(lifetimes) + 1 and request.method == "GET":
+        form.lifetimes.append_entry()
     delete = DeleteSiteForm(prefix="delete")
     action = request.form.get("action")
 
@@ -722,6 +774,7 @@ def site_settings(site: Site) -> str | BaseResponse | tuple[Any, int]:
             "admin/config_settings.html",
             form=form,
             delete_form=delete,
+            acknowledgements=acknowledgements,
             can_manage=may(g.role, "manage"),
             **page_context(site),
         )
@@ -752,12 +805,25 @@ def site_settings(site: Site) -> str | BaseResponse | tuple[Any, int]:
         # message comes in one answer.
         changes: dict[str, Any] = {
             key: form[key].data
-            for key in ("name", "consent_lifetime_days", "refusal_lifetime_days", "retention_days")
+            for key in (
+                "name",
+                "consent_lifetime_days",
+                "refusal_lifetime_days",
+                "retention_days",
+                "processors_involved",
+            )
             if not form[key].errors
         }
+        sent_controller = {
+            key: (form[f"controller_{key}"].data or "").strip() or None
+            for key in ("name", "address", "email", "dpo_email")
+        }
+        changes["controller"] = sent_controller if any(sent_controller.values()) else None
         rows = [row for row in form.rules.entries if (row.form.region.data or "").strip()]
         chosen: dict[str, str] = {}
+        reasons: dict[str, Any] = {}
         fields: dict[str, Any] = {}
+        reason_fields: dict[str, Any] = {}
         for row in rows:
             region = row.form.region.data.strip()
             if region in fields:
@@ -771,14 +837,62 @@ def site_settings(site: Site) -> str | BaseResponse | tuple[Any, int]:
                 valid = False
                 continue
             fields[region] = row.form.region
+            reason_fields[region] = row.form.reason
             if not row.form.region.errors and not row.form.mode.errors:
                 chosen[region] = row.form.mode.data
+            reason = (row.form.reason.data or "").strip()
+            if reason:
+                reasons[region] = {"reason": reason}
+        # An acknowledgement whose reason was emptied, or whose rule is gone, is withdrawn.
+        for region in acknowledgements:
+            if region not in reasons:
+                reasons[region] = None
         changes["jurisdiction_rules"] = chosen
+        changes["jurisdiction_acknowledgements"] = reasons
+        lifetime_fields: dict[str, Any] = {}
+        region_lifetimes: dict[str, dict[str, int]] = {}
+        for row in form.lifetimes.entries:
+            region = (row.form.region.data or "").strip()
+            if not region:
+                continue
+            lifetime_fields[region] = row.form
+            region_lifetimes[region] = {
+                key: row.form[key].data
+                for key in ("consent_days", "refusal_days")
+                if row.form[key].data is not None
+            }
+        changes["lifetimes"] = region_lifetimes
+        flags = {entry.form["name"].data: entry.form for entry in form.purposes.entries}
+        categories = []
+        for category in document.get("categories") or []:
+            entry = dict(category)
+            flag_form = flags.get(category["name"])
+            if flag_form is not None:
+                entry["tracks_behaviour"] = bool(flag_form.tracks_behaviour.data)
+                entry["statistics_only"] = bool(flag_form.statistics_only.data)
+            categories.append(entry)
+        if flags:
+            changes["categories"] = categories
+        category_index = {
+            str(index): flags.get(category["name"])
+            for index, category in enumerate(document.get("categories") or [])
+        }
 
         def resolve(path: str) -> Any:
             parts = path.split(".")
             if parts[0] == "jurisdiction_rules":
                 return fields.get(parts[1]) if len(parts) > 1 else None
+            if parts[0] == "jurisdiction_acknowledgements":
+                return reason_fields.get(parts[1]) if len(parts) > 1 else None
+            if parts[0] == "controller":
+                return form._fields.get(f"controller_{parts[1]}") if len(parts) > 1 else None
+            if parts[0] == "lifetimes" and len(parts) > 1 and parts[1] in lifetime_fields:
+                row = lifetime_fields[parts[1]]
+                return row[parts[2]] if len(parts) > 2 and parts[2] in row else row.region
+            if parts[0] == "categories" and len(parts) > 2:
+                flag_form = category_index.get(parts[1])
+                if flag_form is not None and parts[2] in flag_form:
+                    return flag_form[parts[2]]
             return form._fields.get(parts[0])
 
         problems = refusals(site, changes)

@@ -75,6 +75,11 @@ def event_content(event: ConsentEvent) -> bytes:
     # Only when reported: events sealed before the field existed keep their content, and MAC.
     if event.chosen_at is not None:
         content["chosen_at"] = event.chosen_at.astimezone(UTC).isoformat(timespec="microseconds")
+    if event.consent_manager_id is not None:
+        content["consent_manager"] = {
+            "id": event.consent_manager_id,
+            "artifact_id": event.consent_manager_artifact_id,
+        }
     return _canonical(content)
 
 

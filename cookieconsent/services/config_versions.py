@@ -353,7 +353,7 @@ def publish_changes(
     """
     try:
         start_history(site)
-        apply_site_config(site, changes, commit=False)
+        apply_site_config(site, changes, commit=False, actor=author.label or author.kind)
         version = _record(site, author, note)
     except Exception:
         db.session.rollback()
@@ -435,7 +435,7 @@ def publish_draft(
             return None
         changes = replacement(site, content)
         start_history(site)
-        apply_site_config(site, changes, commit=False)
+        apply_site_config(site, changes, commit=False, actor=user.email)
         version = _record(site, Author.of_user(user), note)
     except Exception:
         db.session.rollback()
@@ -456,7 +456,7 @@ def restore_version(site: Site, number: int, user: User) -> ConfigVersion | None
     try:
         loaded = load_changes(content)
         start_history(site)
-        apply_site_config(site, replacement(site, loaded), commit=False)
+        apply_site_config(site, replacement(site, loaded), commit=False, actor=user.email)
         version = _record(site, Author.of_user(user), f"Restored version {number}")
     except Exception:
         db.session.rollback()

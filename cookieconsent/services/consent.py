@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import ConsentEvent, ConsentState, utcnow
 from .cache import state_cache
 from .chain import reserve_position, seal
+from .geo import Region
 from .idempotency import IdempotentWrite, remember
 from .policy import major
 from .signing import InvalidVisitorId, mint_visitor_id, sign_visitor_id, verify_visitor_id
@@ -23,7 +24,9 @@ from .validation import policy_version_error, policy_version_order
 from .webhooks import active_endpoint_ids, enqueue, event_payload
 
 ACTIONS = ("accept_all", "reject_all", "save", "withdraw", "opt_out")
-SOURCES = ("banner", "api", "gpc")
+# consent_manager: a consent manager registered under India's DPDP Act, s. 6(7) to 6(9), relayed
+# the choice; it comes with the site's API token and the manager's artifact.
+SOURCES = ("banner", "api", "gpc", "consent_manager")
 # What an opt-out of "sale or sharing" (Global Privacy Control, a Do Not Sell link) refuses.
 OPT_OUT_CATEGORIES = frozenset({"marketing"})
 # Regimes where tracking is allowed until the visitor opts out.
@@ -202,10 +205,14 @@ def _decision_from_state(
     # An opt-out where tracking needs no prior consent leaves the rest allowed: the lookup says
     # what may fire, and `mode` says why.
     effective = decided or (not state.decided and state.mode in OPT_OUT_MODES)
+    # Under opt-in-stats-exempt the widget runs statistics-only purposes before any choice; the
+    # lookup, which cannot tell where an undecided visitor is, and a withdrawal, which objects to
+    # them too, keep them refused.
+    categories = _current_values(site.category_names, state.categories, effective, "essential")
     return Decision(
         visitor_id=signed_id,
         decided=decided,
-        categories=_current_values(site.category_names, state.categories, effective, "essential"),
+        categories=categories,
         policy_version=state.policy_version,
         decided_at=state.decided_at if decided else None,
         expires_at=state.expires_at if decided else None,
@@ -266,6 +273,7 @@ def record_consent(
     mode: str | None = None,
     config_digest: str | None = None,
     chosen_at: datetime | None = None,
+    consent_manager: Mapping[str, str] | None = None,
     now: datetime | None = None,
     idempotency: IdempotentWrite[Decision] | None = None,
 ) -> Decision:
@@ -294,6 +302,11 @@ def record_consent(
         raise ConsentInputError({"policy_version": [f"Unknown version. Published: {published}."]})
     if source not in SOURCES:
         raise ConsentInputError({"source": [f"Must be one of: {', '.join(SOURCES)}."]})
+    if (source == "consent_manager") != bool(consent_manager):
+        field = "consent_manager" if source == "consent_manager" else "source"
+        raise ConsentInputError(
+            {field: ["A consent manager's choice comes with source 'consent_manager' and both."]}
+        )
     if action == "opt_out":
         sent = {"categories": categories, "services": services}
         if any(sent.values()):
@@ -326,7 +339,8 @@ def record_consent(
         decided_at = now if decided else None
         # A refusal is remembered too, for its own lifetime.
         refused = not any(value for name, value in values.items() if name != "essential")
-        lifetime = site.refusal_lifetime_days if refused else site.consent_lifetime_days
+        consent_days, refusal_days = site.lifetimes_in(region_of(region))
+        lifetime = refusal_days if refused else consent_days
         expires_at = now + timedelta(days=lifetime) if decided else None
 
     event = ConsentEvent(
@@ -345,6 +359,8 @@ def record_consent(
         source=source,
         created_at=now,
         chosen_at=chosen_at,
+        consent_manager_id=(consent_manager or {}).get("id"),
+        consent_manager_artifact_id=(consent_manager or {}).get("artifact_id"),
         snapshot_id=snapshot_id,
         region=region,
         mode=mode,
@@ -389,6 +405,14 @@ def record_consent(
     if cache:
         cache.forget(site.id, raw_id)
     return decision
+
+
+def region_of(code: str | None) -> Region | None:
+    """``US-CA`` as a :class:`~.geo.Region`; ``None`` for an unknown region."""
+    if not code:
+        return None
+    country, _, subdivision = code.partition("-")
+    return Region(country=country, subdivision=subdivision or None)
 
 
 def _snapshot_for(site: SiteProfile, digest: str | None) -> int:

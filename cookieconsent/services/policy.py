@@ -5,6 +5,7 @@ A new major version asks every visitor again; a minor one does not.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from ..extensions import db
@@ -48,16 +49,41 @@ def current_version(site: Site, now: datetime | None = None) -> PolicyVersion | 
 
 
 def publish_policy_version(
-    site: Site, version: str, *, summary: str | None = None, effective_at: datetime | None = None
+    site: Site,
+    version: str,
+    *,
+    summary: str | None = None,
+    summaries: Mapping[str, str | None] | None = None,
+    effective_at: datetime | None = None,
 ) -> PolicyVersion:
     """Publish ``version`` (``MAJOR.MINOR``); it must come after every version published before.
 
-    Versions compare by their numbers, so 2.10 comes after 2.9.
+    Versions compare by their numbers, so 2.10 comes after 2.9. ``summaries`` says what changed
+    per language (``{"vi": …, "en": …}``, in the site's languages), so that each visitor reads
+    it in the banner's language; ``summary`` alone is the site's default language's. Raises
+    :class:`PolicyVersionError` (field ``version``, ``summary`` or ``summaries.LANG``).
     """
     if problem := policy_version_error(version):
         raise PolicyVersionError("format", problem)
     if problem := policy_summary_error(summary):
         raise PolicyVersionError("format", problem, field="summary")
+    by_language = {
+        language: text.strip()
+        for language, text in (summaries or {}).items()
+        if text is not None and text.strip()
+    }
+    offered = set(site.languages or ()) | {site.default_language}
+    for language, text in by_language.items():
+        if language not in offered:
+            raise PolicyVersionError(
+                "format",
+                f"The site does not offer {language!r}: {', '.join(sorted(offered))}.",
+                field=f"summaries.{language}",
+            )
+        if problem := policy_summary_error(text):
+            raise PolicyVersionError("format", problem, field=f"summaries.{language}")
+    if summary and summary.strip():
+        by_language.setdefault(site.default_language, summary.strip())
     newest = max(
         site.policy_versions, key=lambda entry: policy_version_order(entry.version), default=None
     )
@@ -69,7 +95,8 @@ def publish_policy_version(
     now = utcnow()
     entry = PolicyVersion(
         version=version,
-        summary=(summary or "").strip() or None,
+        summary=(summary or "").strip() or by_language.get(site.default_language),
+        summaries=by_language,
         effective_at=effective_at or now,
     )
     site.policy_versions.append(entry)

@@ -25,10 +25,12 @@ from ..texts import (
     CATEGORY_TEXTS,
     DEFAULT_CATEGORIES,
     DEFAULT_LANGUAGES,
+    canonical_language,
 )
 from .chain import start_site_chain
 from .design import widget_design
-from .jurisdictions import effective_rules
+from .geo import Region
+from .jurisdictions import effective_rules, lifetime_for
 from .network import normalize_domain
 from .policy import current_version, in_force
 from .snapshots import snapshot_digest
@@ -90,6 +92,9 @@ def create_site(
     refuse("default_language", language_error(default_language))
     for index, language in enumerate(languages or []):
         refuse(f"languages.{index}", language_error(language))
+    # Stored under their full codes: "pt" is "pt-PT".
+    default_language = canonical_language(default_language)
+    languages = [canonical_language(language) for language in languages or []]
     if policy_url is not None:
         refuse("policy_url", http_url_error(policy_url))
     refuse("policy_version", policy_version_error(policy_version))
@@ -146,6 +151,12 @@ class SiteProfile:
     webhook_endpoint_ids: tuple[int, ...]
     widget_config: Mapping[str, Any]
     snapshot_digest: str
+    # Categories that run without consent, with an objection, under opt-in-stats-exempt.
+    statistics_only: frozenset[str] = frozenset()
+    # {"FR": {"consent_days": 182, "refusal_days": 182}}: lifetimes where the choice is made.
+    region_lifetimes: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    # Processors act on the data: Decree 356's 20 days instead of 15.
+    processors_involved: bool = False
     # Snapshot IDs by digest; filled on use.
     snapshot_ids: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     # Built widgets, by (API base, GPC); filled on first use.
@@ -171,6 +182,19 @@ class SiteProfile:
             webhook_endpoint_ids=tuple(hook.id for hook in site.webhooks if hook.active),
             widget_config=config,
             snapshot_digest=config["digest"],
+            statistics_only=frozenset(config["statsOnly"]),
+            region_lifetimes={
+                region: dict(entry) for region, entry in (site.region_lifetimes or {}).items()
+            },
+            processors_involved=bool(site.processors_involved),
+        )
+
+    def lifetimes_in(self, region: Region | None) -> tuple[int, int]:
+        """(consent days, refusal days) for a choice made in ``region``: its entry or defaults."""
+        entry = lifetime_for(self.region_lifetimes, region) or {}
+        return (
+            entry.get("consent_days", self.consent_lifetime_days),
+            entry.get("refusal_days", self.refusal_lifetime_days),
         )
 
     @property
@@ -240,9 +264,11 @@ def _forget_changed_sites(session: Session) -> None:
             cache.clear()
 
 
-def check_text_language(site: Site, language: str) -> None:
-    """Refuse a language without built-in texts, or one the site does not offer."""
+def check_text_language(site: Site, language: str) -> str:
+    """Refuse a language without built-in texts, or one the site does not offer; return its
+    code as stored (``pt`` → ``pt-PT``)."""
     refuse(f"texts.{language}", language_error(language, widget_languages(site)))
+    return canonical_language(language)
 
 
 def set_texts(site: Site, language: str, values: Mapping[str, str]) -> None:
@@ -253,7 +279,7 @@ def set_texts(site: Site, language: str, values: Mapping[str, str]) -> None:
     unless every key is valid; a refusal (:class:`~.validation.InvalidInput`) names the text as
     ``texts.LANGUAGE.KEY``, with the configuration API's message. Other texts stay as they are.
     """
-    check_text_language(site, language)
+    language = check_text_language(site, language)
     categories = {category.name: category for category in site.categories}
     banner: dict[str, str | None] = {}
     by_category: dict[str, dict[str, str | None]] = {}
@@ -401,10 +427,25 @@ def widget_config(site: Site) -> dict[str, Any]:
         }
         texts[language] = banner
     current = current_version(site)
+    controller = dict(site.controller or {})
     config: dict[str, Any] = {
         "siteKey": site.site_key,
         "policyVersion": current.version if current else site.policy_version,
-        "policySummary": current.summary if current else None,
+        "policySummary": policy_summaries(site, current) or None,
+        # The banner names the controller (Law 91/2025/QH15, Art. 9); until the owner gives its
+        # legal name, the site's name stands in.
+        "controller": {
+            "name": controller.get("name") or site.name,
+            **({"address": controller["address"]} if controller.get("address") else {}),
+            **({"email": controller["email"]} if controller.get("email") else {}),
+            **({"dpoEmail": controller["dpo_email"]} if controller.get("dpo_email") else {}),
+        },
+        "behaviour": [
+            category.name
+            for category in site.categories
+            if tracks_behaviour(category.name, category.tracks_behaviour)
+        ],
+        "statsOnly": [category.name for category in site.categories if category.statistics_only],
         "policyUrl": site.policy_url,
         "defaultLanguage": site.default_language,
         "languages": widget_languages(site),
@@ -439,6 +480,26 @@ def widget_config(site: Site) -> dict[str, Any]:
         snapshot_content(config, effective_rules(site.jurisdiction_rules))
     )
     return config
+
+
+# Purposes that record a person's online behaviour unless the site says otherwise: sensitive
+# personal data under Decree 356/2025/ND-CP, which needs specific consent.
+BEHAVIOUR_TRACKING_CATEGORIES = frozenset({"analytics", "marketing"})
+
+
+def tracks_behaviour(name: str, flag: bool | None) -> bool:
+    """Whether the category ``name`` records online behaviour: its flag, else the default."""
+    return name in BEHAVIOUR_TRACKING_CATEGORIES if flag is None else bool(flag)
+
+
+def policy_summaries(site: Site, version: PolicyVersion | None) -> dict[str, str]:
+    """What changed in ``version``, by language; a summary without a language is the default's."""
+    if version is None:
+        return {}
+    summaries = dict(version.summaries or {})
+    if version.summary and site.default_language not in summaries:
+        summaries[site.default_language] = version.summary
+    return summaries
 
 
 def snapshot_content(config: Mapping[str, Any], rules: Mapping[str, str]) -> dict[str, Any]:
