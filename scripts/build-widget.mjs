@@ -9,6 +9,8 @@
 //             The server calls it with the site's configuration: `(function(__cc_config){…})(…);`.
 //   tags.js   an ES module the core imports as it starts: gating and clean-up.
 //   prefs.js  an ES module imported on demand: the preferences dialog and the data panel.
+//   layers.js an ES module imported with the full texts when the regime is not plain opt-in:
+//             the first layers of opt-in-specific, opt-in-stats-exempt, opt-out and notice.
 //   declaration.js  an ES module the tags module imports on pages with data-role="declaration".
 import {createHash} from "node:crypto";
 import {readFileSync, readdirSync, writeFileSync} from "node:fs";
@@ -54,11 +56,17 @@ const core = await esbuild.build({
 Object.assign(mangleCache, core.mangleCache);
 const tags = await esbuild.build({...common, entryPoints: [join(source, "tags.js")], format: "esm"});
 Object.assign(mangleCache, tags.mangleCache);
+const controls = await css("controls.css");
 const prefs = await esbuild.build({
   ...common, entryPoints: [join(source, "prefs.js")], format: "esm",
-  define: {__cc_prefs_css: JSON.stringify(await css("prefs.css"))},
+  define: {__cc_prefs_css: JSON.stringify(controls + await css("prefs.css"))},
 });
 Object.assign(mangleCache, prefs.mangleCache);
+const layers = await esbuild.build({
+  ...common, entryPoints: [join(source, "layers.js")], format: "esm",
+  define: {__cc_layers_css: JSON.stringify(controls)},
+});
+Object.assign(mangleCache, layers.mangleCache);
 const declaration = await esbuild.build({
   ...common, entryPoints: [join(source, "declaration.js")], format: "esm",
 });
@@ -66,6 +74,7 @@ const files = {
   "core.js": header + "(function(__cc_config){" + core.outputFiles[0].text.trim() + "})",
   "tags.js": header + tags.outputFiles[0].text,
   "prefs.js": header + prefs.outputFiles[0].text,
+  "layers.js": header + layers.outputFiles[0].text,
   "declaration.js": header + declaration.outputFiles[0].text,
 };
 

@@ -58,7 +58,7 @@ def test_widget_fits_the_gzip_budget(client: FlaskClient, make_site: SiteFactory
     assert len(embedded_config(plain.decode())["services"]) == 6
 
 
-@pytest.mark.parametrize("name", ["tags", "prefs"])
+@pytest.mark.parametrize("name", ["tags", "prefs", "layers"])
 def test_widget_modules_are_immutable_cross_origin_scripts(
     client: FlaskClient, site: Site, name: str
 ) -> None:

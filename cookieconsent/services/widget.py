@@ -48,8 +48,9 @@ def core_script() -> str:
 
 # ES modules the core imports: "tags" as it starts (gating, clean-up, the host page's hooks),
 # "prefs" when the visitor opens the preferences (the dialog and the data panel), and
-# "declaration" (imported by "tags") on pages with a data-role="declaration" element.
-MODULES = ("tags", "prefs", "declaration")
+# "declaration" (imported by "tags") on pages with a data-role="declaration" element, and
+# "layers" with the full texts where the regime is not plain opt-in (its first layer).
+MODULES = ("tags", "prefs", "declaration", "layers")
 
 
 @cache

@@ -15,19 +15,29 @@ import {request} from "./server.js";
 // Languages written right to left; everything else is laid out left to right.
 const RTL = ["ar", "he", "fa", "ur", "ps", "sd", "ug", "yi", "dv", "ckb"];
 
+// Where a tag without its own catalog goes (texts.py resolve_language): pt and zh are aliases,
+// Chinese regions read the catalog of their script.
+const NEAR = {pt: "pt-pt", zh: "zh-cn", "zh-hans": "zh-cn", "zh-sg": "zh-cn", "zh-my": "zh-cn",
+  "zh-hant": "zh-tw", "zh-hk": "zh-tw", "zh-mo": "zh-tw"};
+
 /**
  * The page's language, then the browser's, then the site's default; among the site's own.
- * A regional variant falls back to its base language.
+ * A regional variant falls back to its script's or base language's catalog (pt-BR → pt-PT,
+ * zh-HK → zh-TW), then to another variant of its language the site offers.
  * @param {import("./types.js").WidgetConfig} config
  */
 function pickLanguage(config) {
   const wanted = [(config.preview || {}).language, document.documentElement.lang]
     .concat(navigator.languages || []);
+  const offered = config.languages.map((language) => language.toLowerCase());
   for (const candidate of wanted) {
-    const tag = String(candidate || "").toLowerCase();
-    for (const option of [tag, tag.split("-")[0]]) {
-      const found = config.languages.find((language) => language.toLowerCase() === option);
-      if (found) return found;
+    const parts = String(candidate || "").toLowerCase().split(/[-_]/);
+    const two = parts.slice(0, 2).join("-");
+    const base = parts[0];
+    for (const option of [parts.join("-"), NEAR[two], NEAR[base], base,
+      offered.find((code) => code.split("-")[0] === base)]) {
+      const found = offered.indexOf(option);
+      if (option && found >= 0) return config.languages[found];
     }
   }
   return config.defaultLanguage;
@@ -68,6 +78,10 @@ export function createUi(cc) {
   let forced = false;
   let prefs = null;
   let loading = null;
+  let dock = null;
+  /** The first layers beyond plain opt-in, and the room kept for them (layers.js), once here. */
+  let layers = null;
+  let layersLoading = null;
 
   /** Every text of the visitor's language, fetched once (a public, cacheable file). */
   function fullTexts() {
@@ -86,12 +100,24 @@ export function createUi(cc) {
     return full;
   }
 
-  /** The texts the current regime needs are here; else they are fetched and `sync` runs again. */
-  function haveTexts() {
-    if (texts && (cc._mode() === "opt-in" || texts.dismiss) && (!cc._gpc || texts.gpc_honored)) {
-      return true;
+  /** Every text, and the module that draws every first layer (layers.js), side by side. */
+  function loadLayers() {
+    if (!layersLoading) {
+      layersLoading = Promise.all([fullTexts(), import(cc._module("layers"))]).then(([, module]) => {
+        layers = module.default(shared);
+      });
+      layersLoading.catch(() => { layersLoading = null; });
     }
-    fullTexts().then(() => sync(), () => {});
+    return layersLoading;
+  }
+
+  /**
+   * What the layer in force needs is here; else it is fetched and `sync` runs again. The script
+   * carries only what the plain opt-in first layer needs.
+   */
+  function haveTexts() {
+    if (texts && (layers || cc._mode() === "opt-in" && !cc._reasked() && !cc._gpc)) return true;
+    loadLayers().then(() => sync(), () => {});
     return false;
   }
 
@@ -122,46 +148,44 @@ export function createUi(cc) {
     // Pointing at or focusing the button starts loading the dialog before the click.
     preferences.addEventListener("pointerenter", loadPreferences);
     preferences.addEventListener("focus", loadPreferences);
-    const actions = mode === "opt-in"
-      ? [
+    // Plain opt-in is drawn here; every other layer by layers.js.
+    const parts = layers ? layers._parts(mode, texts, () => banner, preferences) : {
+      _text: texts.description,
+      _actions: [
         button("accept-all", texts.accept_all, () => act(api.acceptAll)),
         button("reject-all", texts.reject_all, () => act(api.rejectAll)),
         preferences,
-      ]
-      : [
-        button("dismiss", texts.dismiss, () => {
-          cc._dismiss();
-          settle();
-        }),
-        preferences,
-      ];
+      ],
+    };
     const fresh = el("div", {
       class: "banner", role: "dialog", "aria-modal": "false", "aria-labelledby": "title",
       "aria-describedby": "desc", "data-role": "banner", "data-mode": mode, hidden: "",
     }, [
       el("div", {class: "body"}, [
         el("h2", {id: "title", class: "title"}, texts.title),
-        cc._reasked() ? el("p", {class: "text policy", "data-role": "policy-updated"},
-          texts.policy_updated + " " + (config.policySummary || "")) : null,
+        parts._notice,
+        parts._gpc,
         el("p", {id: "desc", class: "text"}, [
-          texts[mode === "opt-in" ? "description" : mode.replace("-", "_") + "_description"] + " ",
+          parts._text + " ",
           policy && el("a", {href: policy, class: "link", target: "_blank", rel: "noopener"},
             texts.policy_link),
         ]),
-        cc._gpc ? el("p", {class: "text gpc", "data-role": "gpc-notice"}, texts.gpc_honored)
-          : null,
       ]),
       el("div", {class: "foot"}, [
-        el("div", {class: "actions"}, actions),
-        mode === "opt-out" ? button("do-not-sell", texts.do_not_sell, () => act(api.optOut), "linkbtn")
-          : mode === "notice" ? button("reject-all", texts.reject_all, () => act(api.rejectAll), "linkbtn")
-            : null,
+        parts._before,
+        el("div", {class: parts._class || "actions"}, parts._actions),
+        parts._after,
         el("p", {class: "error", role: "alert"}),
       ]),
     ]);
+    // Drawn again (with every text, or for another regime): the focus stays on its control.
+    const focused = banner && banner.contains(document.activeElement) &&
+      document.activeElement.getAttribute("data-role");
     if (banner) banner.replaceWith(fresh);
     else root.prepend(fresh);
     banner = fresh;
+    const again = focused && fresh.querySelector("[data-role='" + focused + "']");
+    if (again) again.focus();
     rendered = mode + cc._reasked();
   }
 
@@ -170,8 +194,8 @@ export function createUi(cc) {
     // The site's palettes go over the built-in ones; the preview may force one of them.
     const design = config.design || {};
     const theme = (config.preview || {}).theme;
-    const css = __cc_css + "#cookieconsent{" + (design.c || "") +
-      "}@media(prefers-color-scheme:dark){#cookieconsent{" + (design.d || "") + "}}";
+    const css = __cc_css + "#cookieconsent,#cookieconsent *{" + (design.c || "") +
+      "}@media(prefers-color-scheme:dark){#cookieconsent,#cookieconsent *{" + (design.d || "") + "}}";
     injectStyles(theme ? css.split("(prefers-color-scheme:dark)").join(theme === "dark" ? " all" : " not all")
       : css, nonce);
     root = el("div", {
@@ -179,19 +203,11 @@ export function createUi(cc) {
     });
     root.id = PREFIX;
     reopen = button("reopen", texts.reopen, showPreferences, "reopen");
-    reopen.hidden = true;
     reopen.addEventListener("pointerenter", loadPreferences);
-    root.append(reopen);
+    dock = el("div", {class: "dock"}, reopen);
+    root.append(dock);
     render();
     document.body.prepend(root);
-    document.addEventListener("keydown", (event) => {
-      if (event.key !== "Escape" || event.defaultPrevented || banner.hidden ||
-          !root.contains(document.activeElement)) return;
-      // Esc closes the first layer for now; it consents to nothing.
-      event.preventDefault();
-      hide();
-      reopen.focus();
-    });
   }
 
   /**
@@ -207,8 +223,10 @@ export function createUi(cc) {
     const answered = (cc._answered() || closed) && !forced;
     // Until the regime's texts are here, no layer of another regime is shown.
     banner.hidden = open || answered || !ok;
-    reopen.hidden = open || !answered;
-    if (!banner.hidden) cc._shown();
+    reopen.hidden = dock.hidden = open || !answered;
+    // Shown: layers.js keeps the room it needs on the page, and counts it.
+    if (!banner.hidden && !layers) loadLayers().then(() => sync(), () => {});
+    if (layers) layers._sync(texts, banner, dock);
     // The GPC notice speaks only while the opt-out stands: an explicit accept ends it.
     root.querySelectorAll("[data-role=gpc-notice]").forEach((node) => {
       node.hidden = !cc._gpcNotice();
@@ -255,13 +273,14 @@ export function createUi(cc) {
     return loading;
   }
 
-  function showPreferences() {
+  /** @param {string} [section]  "more": open at the section about the data and its processing. */
+  function showPreferences(section) {
     build();
     busy(true);
     const opener = document.activeElement;
     loadPreferences().then((dialog) => {
       message();
-      dialog._show(opener);
+      dialog._show(opener, section);
       sync();
     }, () => message("error"));
   }
@@ -270,7 +289,8 @@ export function createUi(cc) {
   const shared = {
     _cc: cc, _el: el, _button: button, _act: act, _sync: sync,
     _styles: (css) => injectStyles(css, nonce), _root: () => root, _banner: () => banner,
-    _reopen: () => reopen, _language: () => language,
+    _reopen: () => reopen, _language: () => language, _settle: settle,
+    _showPreferences: showPreferences, _loadPreferences: loadPreferences, _hide: hide,
   };
 
   return {

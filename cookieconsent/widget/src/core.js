@@ -2,15 +2,21 @@
  *
  * Preview (the console's live preview runs the real widget with a draft): the configuration's
  * `preview` is `true` or `{regime, language, theme}`. Then nothing is written or sent (no
- * stored record, no choice, no lookup, no "banner shown" beacon); `regime` ("opt-in",
- * "opt-out", "notice", or a rule name such as "opt-in-stats-exempt", read by its prefix) is the
+ * stored record, no choice, no lookup, no "banner shown" beacon); `regime` (one of MODES, or a
+ * rule name that starts with one of them, read by its longest prefix) is the
  * regime drawn without asking the service; `language` is shown when the site offers it, before
  * the page's and the browser's; `theme` "dark" or "light" forces that palette whatever the
  * visitor's system prefers (banner.js).
  *
  * "Banners shown": once per page view, when the first layer has been shown and the regime is
  * known, one beacon (a keepalive POST without credentials, no visitor ID) tells the service
- * the region and the language, which it counts per day. It never holds up the banner.
+ * the region and the language, which it counts per day; layers.js sends it, so it never holds
+ * up the banner.
+ *
+ * Regimes (MODES, strictest first but for the order a preview reads them in): opt-in-specific
+ * and opt-in run nothing but essential before a choice; opt-in-stats-exempt runs the
+ * categories in `statsOnly` too until the visitor objects (a recorded choice that refuses
+ * them); opt-out and notice run everything until refused.
  *
  * State has three layers, all in one stored record:
  * - what the service confirmed: a decision recorded for this site (v, d, c, s, p, t, e);
@@ -39,7 +45,9 @@ import {createUi} from "./banner.js";
 
 /** @type {import("./types.js").WidgetConfig} */
 const config = __cc_config;
-const MODES = ["opt-in", "opt-out", "notice"];
+// Longest first: a preview's rule name is read by its prefix.
+const MODES = ["opt-in-specific", "opt-in-stats-exempt", "opt-in", "opt-out", "notice"];
+const STATS_EXEMPT = MODES[1];
 // What an opt-out of sale and sharing (Do Not Sell, Global Privacy Control) refuses.
 const OPT_OUT = "marketing";
 const DAY_MS = 864e5;
@@ -82,6 +90,10 @@ function start() {
   const preview = config.preview || {};
   const forced = MODES.find((name) => String(preview.regime).indexOf(name) === 0);
   const mode = () => forced || (regionKnown() && MODES.indexOf(r.m) >= 0 ? r.m : "opt-in");
+  // Nothing but essential runs before a choice (opt-in, opt-in-specific).
+  const strict = () => mode() === "opt-in" || mode() === MODES[0];
+  // Statistics that run unless the visitor objects (opt-in-stats-exempt).
+  const statsOnly = config.statsOnly || [];
   const reasked = () => r.d === 1 && major(r.p) < major(config.policyVersion);
   /**
    * The service's decision still counts: a visitor ID, the same layout, not expired (nor
@@ -98,13 +110,18 @@ function start() {
     return entry.a !== "save" || flag(entry.c, optional, name);
   }
 
-  /** Opt-in: only what was chosen. Opt-out and notice: all until refused. Never against GPC. */
+  /**
+   * Opt-in: only what was chosen. Stats-exempt: statistics too until the visitor objects (a
+   * choice that refuses them). Opt-out and notice: all until refused. Never against GPC.
+   */
   function allowed(name) {
     if (name === "essential") return true;
     if (optional.indexOf(name) < 0 || (gpc && !r.g && name === OPT_OUT)) return false;
     if (!queue().every((entry) => pendingAllows(entry, name))) return false;
     if (decided()) return flag(r.c, optional, name);
-    return !r.w && mode() !== "opt-in" && !(r.o && name === OPT_OUT);
+    return !r.w && (mode() === STATS_EXEMPT ? statsOnly.indexOf(name) >= 0
+      : !!mode().indexOf("opt-in")) &&
+      !(r.o && name === OPT_OUT);
   }
 
   function allowedService(name) {
@@ -199,7 +216,7 @@ function start() {
     // Tag managers hear of every change of what may run, and of a decision being made.
     const signals = JSON.stringify(categories) + decided();
     if (signals !== lastSignals) {
-      if (lastSignals || decided() || mode() !== "opt-in") consentUpdate(categories);
+      if (lastSignals || decided() || !strict()) consentUpdate(categories);
       lastSignals = signals;
       if (tags) tags._clean();
     }
@@ -438,7 +455,7 @@ function start() {
     request("GET", siteApi + "/region").then((data) => {
       fresh();
       Object.assign(r, {m: data.mode, r: data.region || undefined, x: now() + 36e5});
-      if (r.v || mode() !== "opt-in") persist();
+      if (r.v || !strict()) persist();
       refresh();
       finish();
     }, finish);
@@ -487,25 +504,22 @@ function start() {
   const ui = createUi({
     _config: config, _base: base, _module: moduleUrl, _siteApi: siteApi, _api: api, _get: get, _gpc: gpc,
     _allowed: allowed, _allowedService: allowedService, _mode: mode, _reasked: reasked,
+    _optional: optional, _statsOnly: statsOnly,
     _visitorId: () => r.v,
     _gpcNotice: () => gpc && !allowed(OPT_OUT),
     // The first layer is answered: a decision, a refusal on its way, or a dismissed notice.
-    _answered: () => decided() || !!refusing() || (mode() !== "opt-in" && r.n === 1 && !reasked()),
+    _answered: () => decided() || !!refusing() || (!!mode().indexOf("opt-in") && r.n === 1 && !reasked()),
     _dismiss() {
       fresh();
       r.n = 1;
       persist();
       refresh();
     },
-    /** The first layer is on screen: count it once, when the regime is known; never in preview. */
-    _shown() {
-      if (!ready || counted) return;
-      counted = 1;
-      const body = JSON.stringify({region: get().region, language: ui._language()});
-      setTimeout(() => fetch(base + "/c/" + encodeURIComponent(config.siteKey) + "/shown", {
-        method: "POST", body, keepalive: true, credentials: "omit", mode: "no-cors",
-      }).catch(() => {}));
-    },
+    /**
+     * The first layer is on screen: true once per page view, when the regime is known, never
+     * in preview; then layers.js sends the "banner shown" beacon.
+     */
+    _shown: () => ready && !counted && (counted = 1),
   });
 
   let channel = null;

@@ -62,6 +62,11 @@ export default function install(shared, texts) {
       input.disabled = true;
     }
     const own = config.services.filter((service) => service.category === name);
+    const marks = [
+      (config.behaviour || []).indexOf(name) < 0 ? "" : texts.tracks_behaviour,
+      cc._mode() === "opt-in-stats-exempt" && cc._statsOnly.indexOf(name) >= 0
+        ? texts.statistics_exempt : "",
+    ].filter(Boolean);
     const list = own.length
       ? el("ul", {class: "services"}, own.map((service) => serviceRow(service, input))) : null;
     input.addEventListener("change", () => {
@@ -75,7 +80,10 @@ export default function install(shared, texts) {
         locked ? el("span", {class: "always"}, texts.always_on) : null,
         input,
       ]),
-      el("p", {id: id + "-desc", class: "text small"}, text.description),
+      el("p", {id: id + "-desc", class: "text small"}, [
+        text.description,
+        marks.length ? el("span", {class: "mark"}, marks.join(" · ")) : null,
+      ]),
       list,
     ]);
   }
@@ -96,17 +104,25 @@ export default function install(shared, texts) {
       button("history", texts.history, () => {
         request("GET", visitorUrl("/history")).then((data) => {
           history.textContent = "";
-          (data.events || []).forEach((event) => {
-            const allowed = Object.keys(event.categories).filter((name) => event.categories[name]);
-            history.appendChild(el("li", null, event.recorded_at.replace("T", " ").slice(0, 16) +
-              " · " + event.action + " · " + allowed.join(", ")));
+          const events = data.events || [];
+          events.forEach((event) => {
+            const allowed = Object.keys(event.categories).filter((name) => event.categories[name])
+              .map((name) => (texts.categories[name] || {title: name}).title);
+            history.appendChild(el("li", null, [
+              el("time", {datetime: event.recorded_at}, localDate(event.recorded_at, true)),
+              " · " + (texts["action_" + event.action] || event.action) +
+              (allowed.length ? " · " + allowed.join(", ") : ""),
+            ]));
           });
+          if (!events.length) history.appendChild(el("li", null, texts.history_empty));
           history.hidden = false;
         }, () => { status.textContent = texts.error; });
       }, "linkbtn"),
       el("a", {class: "link", "data-role": "export", download: "consent-data.json"}, texts.export),
       el("a", {class: "link", "data-role": "receipt", target: "_blank", rel: "noopener"},
         texts.receipt),
+      el("a", {class: "link", "data-role": "print-history", target: "_blank", rel: "noopener"},
+        texts.print_history),
       button("erase", texts.erase, () => {
         if (!window.confirm(texts.erase_confirm)) return;
         api.erase().then(() => {
@@ -127,6 +143,93 @@ export default function install(shared, texts) {
     return section;
   }
 
+  /** A date (or date and time) as the visitor's language writes it. */
+  function localDate(value, withTime) {
+    const date = new Date(value);
+    if (isNaN(date)) return String(value);
+    try {
+      return new Intl.DateTimeFormat(shared._language(), withTime
+        ? {dateStyle: "medium", timeStyle: "short"} : {dateStyle: "long"}).format(date);
+    } catch (error) {
+      return date.toISOString().slice(0, withTime ? 16 : 10).replace("T", " ");
+    }
+  }
+
+  /** What is collected, why, the visitor's rights and whom to ask (Decree 356/2025/ND-CP). */
+  function aboutData() {
+    const controller = config.controller || {};
+    const behaviour = config.behaviour || [];
+    const email = controller.dpoEmail || controller.email;
+    const part = (title, body) => [el("h4", {class: "subtitle small"}, title), body];
+    return el("section", {class: "rights", "data-role": "more-section"}, [
+      el("h3", {id: "more-title", class: "subtitle", tabindex: "-1"}, texts.more_title),
+      part(texts.data_types_title, el("p", {class: "text small"}, texts.data_types)),
+      part(texts.purposes_title, el("ul", {class: "purposes small"}, config.categories.map((name) => {
+        const text = texts.categories[name] || {title: name, description: ""};
+        return el("li", null, [
+          el("strong", null, text.title), " " + text.description,
+          behaviour.indexOf(name) < 0 ? null : el("span", {class: "mark"}, texts.tracks_behaviour),
+        ]);
+      }))),
+      behaviour.length ? el("p", {class: "text small"}, texts.sensitive_notice) : null,
+      part(texts.rights_title, el("p", {class: "text small"}, texts.rights)),
+      part(texts.contact_title, el("p", {class: "text small"}, [
+        controller.name || null,
+        controller.address ? el("br") : null, controller.address || null,
+        email ? el("br") : null,
+        email ? (texts.dpo_contact || "{email}").split("{email}").reduce((out, piece, index) =>
+          out.concat(index ? [el("a", {class: "link", href: "mailto:" + email}, email), piece]
+            : [piece]), []) : null,
+      ].flat())),
+    ].flat());
+  }
+
+  /** A request about the visitor's data (access, correction, …) to the site's service. */
+  function requestForm() {
+    const kinds = ["access", "correction", "deletion", "withdrawal", "restriction", "objection"];
+    const field = (name, label, control) => el("p", {class: "field"}, [
+      el("label", {for: "req-" + name}, label), control,
+    ]);
+    const kind = el("select", {id: "req-kind", name: "kind"}, kinds.map((value) =>
+      el("option", {value}, texts["request_kind_" + value])));
+    const email = el("input", {id: "req-email", name: "email", type: "email", autocomplete: "email"});
+    const details = el("textarea", {id: "req-details", name: "details", rows: "3", maxlength: "2000"});
+    const status = el("p", {class: "text small", role: "status", "data-role": "request-status"});
+    const form = el("form", {class: "request", hidden: ""}, [
+      el("p", {class: "text small"}, texts.request_intro),
+      field("kind", texts.request_kind, kind),
+      field("email", texts.request_email, email),
+      field("details", texts.request_details, details),
+      el("button", {type: "submit", class: "btn alt", "data-role": "request-submit"}, texts.request_submit),
+    ]);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const body = {kind: kind.value, language: shared._language()};
+      if (cc._visitorId()) body.visitor_id = cc._visitorId();
+      if (email.value.trim()) body.email = email.value.trim();
+      if (details.value.trim()) body.details = details.value.trim();
+      status.textContent = "";
+      request("POST", cc._siteApi + "/requests", body).then((data) => {
+        status.textContent = texts.request_sent.replace("{reference}", data.reference)
+          .replace("{date}", localDate(data.acknowledge_by));
+        form.hidden = true;
+      }, (error) => {
+        const errors = error.problem && error.problem.errors || {};
+        status.textContent = texts.request_error + Object.keys(errors)
+          .map((name) => " " + [].concat(errors[name]).join(" ")).join("");
+      });
+    });
+    const open = button("requests", texts.requests, () => {
+      form.hidden = !form.hidden;
+      open.setAttribute("aria-expanded", !form.hidden);
+      if (!form.hidden) kind.focus();
+    }, "linkbtn");
+    open.setAttribute("aria-expanded", "false");
+    return el("section", {class: "rights", "data-role": "requests-section"}, [
+      el("h3", {class: "subtitle"}, texts.request_title), open, form, status,
+    ]);
+  }
+
   function syncRights() {
     const section = dialog.querySelector("[data-role='your-data']");
     const visitor = cc._visitorId();
@@ -136,9 +239,11 @@ export default function install(shared, texts) {
     section.querySelector("." + PREFIX + "-rights-actions").hidden = false;
     section.querySelector("[role='status']").textContent = "";
     section.querySelector("[data-role='export']").href = visitorUrl("/export");
-    section.querySelector("[data-role='receipt']").href = cc._base + "/receipt/" +
-      encodeURIComponent(config.siteKey) + "/" + encodeURIComponent(visitor) + "?lang=" +
-      encodeURIComponent(shared._language());
+    ["receipt", "history"].forEach((page) => {
+      section.querySelector("[data-role='" + (page === "history" ? "print-history" : page) + "']")
+        .href = cc._base + "/" + page + "/" + encodeURIComponent(config.siteKey) + "/" +
+        encodeURIComponent(visitor) + "?lang=" + encodeURIComponent(shared._language());
+    });
   }
 
   const dialog = el("div", {
@@ -153,8 +258,11 @@ export default function install(shared, texts) {
       el("p", {id: "prefs-desc", class: "text"}, texts.preferences_description),
       cc._gpc ? el("p", {class: "text gpc", "data-role": "gpc-notice"}, texts.gpc_honored) : null,
       el("ul", {class: "cats"}, config.categories.map(categoryRow)),
-      button("withdraw", texts.withdraw, () => shared._act(api.withdraw), "linkbtn"),
+      cc._mode() === "opt-out"
+        ? button("do-not-sell", texts.do_not_sell, () => shared._act(api.optOut), "linkbtn") : null,
+      aboutData(),
       yourData(),
+      requestForm(),
     ]),
     el("div", {class: "foot"}, [
       el("div", {class: "actions"}, [
@@ -162,6 +270,8 @@ export default function install(shared, texts) {
         button("save", texts.save, () => shared._act(() =>
           api.save(choices("data-category-switch"), choices("data-service-switch")))),
         button("accept-all", texts.accept_all, () => shared._act(api.acceptAll)),
+        // Withdrawing is as easy as accepting: a button of the same size, once there is a choice.
+        button("withdraw", texts.withdraw, () => shared._act(api.withdraw), "btn alt wide"),
       ]),
       el("p", {class: "error", role: "alert"}),
     ]),
@@ -180,7 +290,7 @@ export default function install(shared, texts) {
 
   function focusables() {
     return Array.prototype.filter.call(
-      dialog.querySelectorAll("button, a[href], input:not([disabled])"),
+      dialog.querySelectorAll("button, a[href], input:not([disabled]), select, textarea"),
       (node) => node.offsetParent !== null);
   }
 
@@ -226,8 +336,11 @@ export default function install(shared, texts) {
       });
       syncRights();
     },
-    /** @param {Element|null} opener */
-    _show(opener) {
+    /**
+     * @param {Element|null} opener
+     * @param {string} [section]  "more": scrolled to the section about the data.
+     */
+    _show(opener, section) {
       returnFocus = opener && opener !== document.body && !overlay.contains(opener) ? opener : null;
       dialog.querySelectorAll("[data-category-switch]").forEach((input) => {
         if (!input.disabled) input.checked = cc._allowed(input.getAttribute("data-category-switch"));
@@ -240,7 +353,13 @@ export default function install(shared, texts) {
       dialog.querySelectorAll("." + PREFIX + "-error").forEach((node) => { node.textContent = ""; });
       overlay.hidden = false;
       this._sync();
-      dialog.focus();
+      const heading = dialog.querySelector("#" + PREFIX + "-more-title");
+      if (section === "more") {
+        heading.scrollIntoView({block: "start"});
+        heading.focus();
+      } else {
+        dialog.focus();
+      }
     },
   };
 }

@@ -25,7 +25,13 @@
  * @property {string} siteKey
  * @property {string} apiBase            The service's origin, when the script's own URL is unknown.
  * @property {string} policyVersion      MAJOR.MINOR in force.
- * @property {string} [policySummary]  What changed in the version in force.
+ * @property {string|Object<string, string>} [policySummary]  What changed in the version in
+ *                                       force, per language (may miss languages).
+ * @property {{name: string, address?: string, email?: string, dpoEmail?: string}} [controller]
+ *                                       Who decides about the data (named by opt-in-specific).
+ * @property {string[]} [behaviour]      Categories that track the visitor's online behaviour.
+ * @property {string[]} [statsOnly]      Categories that run unless the visitor objects
+ *                                       (opt-in-stats-exempt).
  * @property {string} [policyUrl]
  * @property {string} defaultLanguage
  * @property {string[]} languages        Languages the site offers.
@@ -37,7 +43,7 @@
  * @property {string} [cookieDomain]  Registrable domain shared by the site's subdomains.
  * @property {number} scriptTimeoutMs    How long a gated external script may hold back later ones.
  * @property {string} modules            Path of the modules loaded on demand, "{}" for the name
- *                                       ("tags", "prefs"), with their version.
+ *                                       ("tags", "prefs", "layers"), with their version.
  * @property {boolean} [gpc]             The Sec-GPC header came with the script request.
  * @property {boolean} [preview]         Console preview: never write, never send.
  */
@@ -54,7 +60,8 @@
  * @property {string|null} expiresAt     ISO 8601 (UTC).
  * @property {boolean} pending           A choice waits to be sent to the service.
  * @property {boolean} gpc               The browser sends Global Privacy Control.
- * @property {"opt-in"|"opt-out"|"notice"} mode  The regime in force where the visitor is.
+ * @property {"opt-in-specific"|"opt-in"|"opt-in-stats-exempt"|"opt-out"|"notice"} mode  The
+ *                                       regime in force where the visitor is.
  * @property {string|null} region        "VN", "US-CA", … once the service said so.
  * @property {"cookie"|"local"|"memory"} storage  Where the choice is kept in this browser.
  */
