@@ -87,6 +87,7 @@ class CookieSuggestionSchema(Schema):
 @blp.route("/cookies/suggest")
 @blp.arguments(CookieQuerySchema, location="query")
 @blp.response(200, CookieSuggestionSchema)
+@blp.alt_response(400, description="A NUL character in a query parameter")
 @blp.doc(security=BEARER)
 def suggest_cookie(query: dict[str, Any]) -> SuggestionDict:
     """The Open Cookie Database's platform and category for a cookie, and the one to declare.
