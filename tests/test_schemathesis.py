@@ -107,6 +107,16 @@ def _seed(base_url: str, app: Flask) -> dict[str, str]:
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 201
             visitors.append(json.load(response)["visitor_id"])
+    # A data subject request, so that the inbox's operations on one reach their logic.
+    filing = urllib.request.Request(
+        f"{base_url}/api/v1/sites/{site_key}/requests",
+        data=json.dumps({"kind": "access"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(filing, timeout=10) as response:
+        assert response.status == 201
+        reference = json.load(response)["reference"]
     return {
         "COOKIECONSENT_ST_SITE_KEY": site_key,
         "COOKIECONSENT_ST_VISITOR_ID": visitors[0],
@@ -116,6 +126,7 @@ def _seed(base_url: str, app: Flask) -> dict[str, str]:
         "COOKIECONSENT_ST_SECOND_SITE_KEY": second_key,
         "COOKIECONSENT_ST_SPARE_TOKEN": spare_token,
         "COOKIECONSENT_ST_SECOND_OWNER_TOKEN": second_owner_token,
+        "COOKIECONSENT_ST_REFERENCE": reference,
     }
 
 
