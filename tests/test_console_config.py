@@ -380,6 +380,8 @@ def test_settings_form_saves_rules_lifetimes_and_name(
             "settings-rules-0-mode": "opt-out",
             "settings-rules-1-region": "",
             "settings-rules-1-mode": "opt-in",
+            "settings-controller_name": "Công ty TNHH Shop VN",
+            "settings-controller_email": "privacy@shop.vn",
         },
         "settings",
     )
@@ -410,6 +412,70 @@ def test_settings_form_saves_rules_lifetimes_and_name(
     )
     assert bad.status_code == 200
     assert 'id="settings-consent_lifetime_days-error"' in bad.get_data(as_text=True)
+
+
+def test_settings_form_names_the_controller_and_acknowledges_a_weaker_rule(
+    console: FlaskClient, site: Site, owner: Any
+) -> None:
+    base = {
+        "action": "settings",
+        "settings-name": "Shop VN",
+        "settings-consent_lifetime_days": "180",
+        "settings-refusal_lifetime_days": "180",
+        "settings-retention_days": "400",
+        "settings-rules-0-region": "BR",
+        "settings-rules-0-mode": "opt-out",
+    }
+    refused = post(console, site, "settings", base, "settings")
+    assert refused.status_code == 200
+    page = html.unescape(refused.get_data(as_text=True))
+    # Each refusal beside its field: the rule's reason, the controller's name and email.
+    assert 'id="settings-rules-0-reason-error"' in page
+    assert "less strict than the built-in opt-in for BR" in page
+    assert 'id="settings-controller_name-error"' in page
+    assert 'id="settings-controller_email-error"' in page
+    assert current_document(site)["jurisdiction_rules"] == {}
+
+    saved = post(
+        console,
+        site,
+        "settings",
+        {
+            **base,
+            "settings-rules-0-reason": "LGPD allows an opt-out for this analytics purpose.",
+            "settings-controller_name": "Công ty TNHH Shop VN",
+            "settings-controller_email": "privacy@shop.vn",
+            "settings-controller_dpo_email": "dpo@shop.vn",
+            "settings-processors_involved": "y",
+            "settings-lifetimes-0-region": "FR",
+            "settings-lifetimes-0-consent_days": "182",
+            "settings-lifetimes-0-refusal_days": "182",
+            "settings-purposes-0-name": "analytics",
+            "settings-purposes-0-tracks_behaviour": "y",
+            "settings-purposes-0-statistics_only": "y",
+            "settings-purposes-1-name": "marketing",
+            "settings-purposes-1-tracks_behaviour": "y",
+        },
+        "settings",
+    )
+    assert saved.status_code == 302, html.unescape(saved.get_data(as_text=True))[-3000:]
+    draft = current_document(site)
+    assert draft["controller"] == {
+        "name": "Công ty TNHH Shop VN",
+        "email": "privacy@shop.vn",
+        "dpo_email": "dpo@shop.vn",
+    }
+    assert draft["processors_involved"] is True
+    assert draft["lifetimes"] == {"FR": {"consent_days": 182, "refusal_days": 182}}
+    flags = {c["name"]: (c["tracks_behaviour"], c["statistics_only"]) for c in draft["categories"]}
+    assert flags["analytics"] == (True, True) and flags["marketing"] == (True, False)
+    assert draft["jurisdiction_acknowledgements"]["BR"]["reason"].startswith("LGPD")
+    # Published, the acknowledgement names who gave it; the settings page shows it.
+    publish_draft(site, owner)
+    db.session.expire_all()
+    assert site.jurisdiction_acknowledgements["BR"]["by"] == "chu@shop.vn"
+    shown = page_of(console, site, "settings")
+    assert "Acknowledged by chu@shop.vn" in shown
 
 
 # Publish, discard, history ---------------------------------------------------------------------

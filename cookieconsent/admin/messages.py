@@ -60,6 +60,16 @@ EXACT: frozenset[str] = frozenset(
         N_("Not a language tag such as 'vi' or 'en-US'."),
         N_("Not a configuration digest."),
         N_("Not a host name."),
+        # services/site_config.py: the compliance guardrails
+        N_(
+            "Required where a region's regime is opt-in-specific (Vietnam by default): the banner "
+            "names the controller and how to reach it."
+        ),
+        N_("Essential cookies cannot track online behaviour: such a purpose needs consent."),
+        N_("Essential is always on; it has no objection."),
+        N_("Marketing is not statistics: it stays opt-in under every regime."),
+        N_("Between 10 and 500 characters: say which law allows it."),
+        N_("Not an email address such as dpo@congty.vn."),
         N_("Must be an object with accent, background and text."),
         # services/accounts.py and services/members.py; roles as pages show them (``_(role)``)
         N_("owner"),
@@ -115,6 +125,17 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         N_("Holds the invisible control character %(code)s at position %(position)s."),
     ),
     (re.compile(r"At most (?P<limit>\d+) characters\."), N_("At most %(limit)s characters.")),
+    (
+        re.compile(
+            r"'(?P<mode>[a-z-]+)' is less strict than the built-in '(?P<builtin>[a-z-]+)' for "
+            r"(?P<region>[A-Z0-9*-]+|EU|EEA|unknown)\. If the law allows it there, say why in "
+            r"jurisdiction_acknowledgements\.(?P=region)\.reason\."
+        ),
+        N_(
+            "%(mode)s is less strict than the built-in %(builtin)s for %(region)s. If the law "
+            "allows it there, say why in the field beside the rule."
+        ),
+    ),
     (
         re.compile(r"Longer than (?P<limit>\d+) characters\."),
         N_("Longer than %(limit)s characters."),

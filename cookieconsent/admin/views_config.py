@@ -49,7 +49,7 @@ from ..services.config_versions import (
     versions_of,
 )
 from ..services.design import DARK, LIGHT
-from ..services.jurisdictions import MODES
+from ..services.jurisdictions import MODES, unacknowledged_rules
 from ..services.policy import PolicyVersionError, publish_policy_version
 from ..services.site_config import SiteConfigError
 from ..services.sites import bundled_config, widget_config
@@ -290,6 +290,7 @@ def site_banner(site: Site) -> str | BaseResponse | tuple[Any, int]:
     }
 
     def page() -> str:
+        suggestions = _cookie_suggestions(document["services"])
         return render_template(
             "admin/config_banner.html",
             category_titles=titles,
@@ -297,7 +298,8 @@ def site_banner(site: Site) -> str | BaseResponse | tuple[Any, int]:
             category_form=category,
             service_form=service,
             editing=editing,
-            cookie_suggestions=_cookie_suggestions(document["services"]),
+            cookie_suggestions=suggestions,
+            any_cookie_suggestion=any(any(found) for found in suggestions.values()),
             row_suggestions=_row_suggestions(service),
             **page_context(site),
         )
@@ -849,6 +851,9 @@ def site_settings(site: Site) -> str | BaseResponse | tuple[Any, int]:
                 reasons[region] = None
         changes["jurisdiction_rules"] = chosen
         changes["jurisdiction_acknowledgements"] = reasons
+        unacknowledged = unacknowledged_rules(
+            chosen, {region: entry for region, entry in reasons.items() if entry}
+        )
         lifetime_fields: dict[str, Any] = {}
         region_lifetimes: dict[str, dict[str, int]] = {}
         for row in form.lifetimes.entries:
@@ -881,6 +886,9 @@ def site_settings(site: Site) -> str | BaseResponse | tuple[Any, int]:
         def resolve(path: str) -> Any:
             parts = path.split(".")
             if parts[0] == "jurisdiction_rules":
+                if len(parts) > 1 and parts[1] in unacknowledged:
+                    # The refusal asks for a reason: it belongs beside the reason's field.
+                    return reason_fields.get(parts[1])
                 return fields.get(parts[1]) if len(parts) > 1 else None
             if parts[0] == "jurisdiction_acknowledgements":
                 return reason_fields.get(parts[1]) if len(parts) > 1 else None
