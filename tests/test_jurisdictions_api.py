@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -441,3 +442,76 @@ def test_widget_is_one_cacheable_script_for_every_region(
     assert again.status_code == 304
     config = embedded_config(vietnam.get_data(as_text=True))
     assert "region" not in config and "mode" not in config
+
+
+# Lifetimes by region --------------------------------------------------------------------------
+
+
+def _expiry_days(answer: dict[str, Any]) -> int:
+    decided = datetime.fromisoformat(answer["decided_at"].replace("Z", "+00:00"))
+    expires = datetime.fromisoformat(answer["expires_at"].replace("Z", "+00:00"))
+    return round((expires - decided).total_seconds() / 86400)
+
+
+def test_lifetimes_follow_the_region_where_the_choice_was_made(
+    city_app: Flask, sites: SiteFactory
+) -> None:
+    site = sites()
+    client = city_app.test_client()
+    response = patch_config(
+        client,
+        sites,
+        site,
+        {
+            "consent_lifetime_days": 365,
+            "refusal_lifetime_days": 300,
+            # The most specific entry wins: DE over EU, as the rules do.
+            "lifetimes": {
+                "DE": {"consent_days": 90, "refusal_days": 30},
+                "EU": {"consent_days": 120},
+            },
+        },
+    )
+    assert response.status_code == 200, response.get_json()
+    germany = region_of(client, site, GERMANY_IP).get_json()
+    assert (germany["consent_days"], germany["refusal_days"]) == (90, 30)
+    vietnam = region_of(client, site, VIETNAM_IP).get_json()
+    assert (vietnam["consent_days"], vietnam["refusal_days"]) == (365, 300)
+
+    def choose(action: str, address: str) -> dict[str, Any]:
+        answer = client.post(
+            f"/api/v1/sites/{site.site_key}/consents",
+            json={"action": action},
+            headers={"Origin": SHOP_ORIGIN, "X-Forwarded-For": address},
+        )
+        assert answer.status_code == 201, answer.get_json()
+        return answer.get_json()  # type: ignore[no-any-return]
+
+    assert _expiry_days(choose("accept_all", GERMANY_IP)) == 90
+    assert _expiry_days(choose("reject_all", GERMANY_IP)) == 30
+    from_vietnam = choose("accept_all", VIETNAM_IP)
+    assert _expiry_days(from_vietnam) == 365
+    # The lookup, from anywhere, answers the lifetime of where the choice was made.
+    lookup = client.get(
+        f"/api/v1/sites/{site.site_key}/consents/{from_vietnam['visitor_id']}",
+        headers={"X-Forwarded-For": GERMANY_IP},
+    ).get_json()
+    assert lookup["expires_at"] == from_vietnam["expires_at"]
+
+
+@pytest.mark.parametrize(
+    ("lifetimes", "field"),
+    [
+        ({"FR": {"consent_days": 396}}, "lifetimes.FR.value.consent_days"),
+        ({"FR": {"refusal_days": 0}}, "lifetimes.FR.value.refusal_days"),
+        ({"france": {"consent_days": 182}}, "lifetimes.france.key"),
+        ({"FR": {"consent_days": "182"}}, "lifetimes.FR.value.consent_days"),
+    ],
+)
+def test_a_lifetime_beyond_395_days_or_for_no_region_is_refused(
+    city_app: Flask, sites: SiteFactory, lifetimes: dict[str, Any], field: str
+) -> None:
+    site = sites()
+    response = patch_config(city_app.test_client(), sites, site, {"lifetimes": lifetimes})
+    assert response.status_code == 422
+    assert list(response.get_json()["errors"]) == [field]
