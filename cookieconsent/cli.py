@@ -315,6 +315,14 @@ def demo_command(port: int) -> None:
             policy_url="https://example.com/privacy",
             site_key=DEMO_SITE_KEY,
         )
+        # A Vietnamese visitor's banner names the controller and whom to ask (Law 91, Art. 9).
+        site.controller = {
+            "name": "Công ty TNHH Cửa hàng Mẫu",
+            "address": "12 Lê Lợi, Phường Bến Nghé, Quận 1, TP. Hồ Chí Minh",
+            "email": "privacy@example.com",
+            "dpo_email": "dpo@example.com",
+        }
+        db.session.commit()
     base = f"http://127.0.0.1:{port}"
     click.echo(f"Demo site key: {site.site_key}")
     click.echo(f'Embed tag:     <script src="{base}/c/{site.site_key}.js"></script>')
