@@ -399,9 +399,10 @@ def test_the_console_shows_the_suggestion_beside_each_cookie(
     page = console.get(f"/admin/sites/{site.site_key}/banner").get_data(as_text=True)
     assert re.search(
         r"<code>_pk_id</code> <span [^>]*data-suggested-category=\"analytics\">"
-        r"\(Open Cookie Database: Matomo, analytics\)</span>, <code>shop_visit</code></td>",
+        r"\(Matomo, analytics\)</span>, <code>shop_visit</code></td>",
         page,
     ), page
+    assert "In brackets after a cookie: the platform that sets it" in page
     editing = console.get(f"/admin/sites/{site.site_key}/banner?service=matomo")
     assert re.search(
         r'<p class="hint" id="service-cookies-0-name-hint">Open Cookie Database: Matomo, '
