@@ -439,3 +439,11 @@ def test_the_vietnamese_console_explains_the_refusal(console: FlaskClient, site:
     assert "it cannot be essential" not in error.group(1)  # said in Vietnamese
     hint = re.search(r'id="service-cookies-0-name-hint">([^<]*)<', body)
     assert hint is not None and "Youtube" in hint.group(1) and "marketing" in hint.group(1)
+
+
+def test_a_short_wildcard_applies_when_the_name_carries_its_platform() -> None:
+    """Mixpanel's ``mp_`` is too short to judge on its own, but ``mp_<token>_mixpanel`` is it."""
+    found = tracker_cookie("mp_0a1b2c_mixpanel")
+    assert found is not None and found.platform == "Mixpanel"
+    assert tracker_cookie("mp_0a1b2c") is None
+    assert tracker_cookie("mp_settings") is None

@@ -338,9 +338,16 @@ def cookie_database() -> CookieDatabase:
     return CookieDatabase(csv.DictReader(io.StringIO(text, newline="")))
 
 
-def _applies(entry: KnownCookie, domain: str | None) -> bool:
-    """Whether ``entry`` speaks for a cookie declared with ``domain`` (see generic names)."""
+def _applies(entry: KnownCookie, domain: str | None, name: str = "") -> bool:
+    """Whether ``entry`` speaks for a cookie declared as ``name`` with ``domain``.
+
+    A generic entry needs the platform's domain; a short wildcard prefix (``mp_``) also applies
+    when the declared name carries the platform's name (``mp_<token>_mixpanel``).
+    """
     if not entry.generic:
+        return True
+    platform = _core(entry.platform)
+    if entry.wildcard and len(platform) >= SHORTEST_DISTINCT_PREFIX and platform in _core(name):
         return True
     if not domain:
         return False
@@ -367,7 +374,7 @@ def suggest_category(
         candidates = database.matching(name)
     else:
         candidates = database.named(name)
-    found = [entry for entry in candidates if _applies(entry, domain)]
+    found = [entry for entry in candidates if _applies(entry, domain, name)]
     if not found:
         return None
     if match == "exact":
