@@ -117,7 +117,7 @@ def file_request(site: Site, filing: Filing, *, now: datetime | None = None) -> 
     if filing.details is not None and len(filing.details) > DETAILS_LIMIT:
         raise InvalidInput({"details": [f"At most {DETAILS_LIMIT} characters."]})
     law = deadlines.law_for_region(filing.region)
-    processors = bool(getattr(site, "processors_involved", False))
+    processors = bool(site.processors_involved)
     request = DataSubjectRequest(
         site_id=site.id,
         reference=new_reference(),
