@@ -26,7 +26,7 @@ from functools import cache
 from importlib import resources
 from typing import TypedDict
 
-from babel.core import get_global
+from babel.core import Locale, UnknownLocaleError, get_global
 
 
 class Language(TypedDict):
@@ -422,3 +422,14 @@ def recorded_codes(language: str) -> list[str]:
     """
     code = canonical_language(language)
     return [code, *(alias for alias, full in LANGUAGE_ALIASES.items() if full == code)]
+
+
+def babel_locale(language: str) -> Locale:
+    """Babel's locale for a code (``pt-BR`` → ``pt_BR``), to write dates and numbers as the
+    language does; its base language, then English, when Babel has no data for it."""
+    for code in (canonical_language(language), language.split("-")[0], REFERENCE_LANGUAGE):
+        try:
+            return Locale.parse(code, sep="-")
+        except (ValueError, UnknownLocaleError):
+            continue
+    return Locale(REFERENCE_LANGUAGE)

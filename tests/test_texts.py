@@ -548,3 +548,46 @@ def test_a_new_site_picks_its_default_language_by_name(
     page = console.get("/admin/sites/new").get_data(as_text=True)
     assert '<option lang="pt-BR" value="pt-BR">Português (Brasil) (pt-BR)</option>' in page
     assert '<option lang="ar" value="ar">العربية (ar)</option>' in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "html"),
+    [
+        ("ar", '<html lang="ar" dir="rtl">'),
+        ("he-IL", '<html lang="he" dir="rtl">'),
+        ("pt", '<html lang="pt-PT" dir="ltr">'),
+        ("zh-HK", '<html lang="zh-TW" dir="ltr">'),
+    ],
+)
+def test_visitor_pages_carry_the_language_and_its_direction(
+    client: FlaskClient, make_site: SiteFactory, lang: str, html: str
+) -> None:
+    site = make_site(languages=["vi", "ar", "he", "pt-PT", "zh-TW"])
+    response = client.post(f"/api/v1/sites/{site.site_key}/consents", json={"action": "accept_all"})
+    visitor = response.get_json()["visitor_id"]
+    key = site.site_key
+    for path in (
+        f"/c/{key}/declaration",
+        f"/c/{key}/requests",
+        f"/receipt/{key}/{visitor}",
+        f"/history/{key}/{visitor}",
+    ):
+        response = client.get(path, query_string={"lang": lang})
+        assert response.status_code == 200, path
+        assert html in response.get_data(as_text=True), path
+
+
+def test_the_declaration_is_served_in_every_built_in_language(
+    client: FlaskClient, make_site: SiteFactory
+) -> None:
+    site = make_site(languages=list(SUPPORTED_LANGUAGES))
+    for language in SUPPORTED_LANGUAGES:
+        response = client.get(f"/c/{site.site_key}/declaration", query_string={"lang": language})
+        assert response.status_code == 200, language
+        page = response.get_data(as_text=True)
+        assert f'<html lang="{language}" dir="{text_direction(language)}">' in page
+        assert BANNER_TEXTS[language]["declaration_title"] in page, language
+        data = client.get(
+            f"/c/{site.site_key}/declaration.json", query_string={"lang": language}
+        ).get_json()
+        assert data["language"] == language

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import ConfigVersion, Site
-from ..texts import BANNER_TEXTS, DECLARATION_TEXT_KEYS, negotiate_language
+from ..texts import BANNER_TEXTS, DECLARATION_TEXT_KEYS, babel_locale, negotiate_language
 from .sites import widget_config, widget_languages
 
 
@@ -149,7 +149,7 @@ def build_declaration(site: Site, language: str) -> dict[str, Any]:
         "updated": changed.date().isoformat(),
         # The date as people of that language write it (29 tháng 11, 2026; November 29, 2026).
         "updated_text": texts["declaration_updated"].replace(
-            "{date}", format_date(changed.date(), format="long", locale=language)
+            "{date}", format_date(changed.date(), format="long", locale=babel_locale(language))
         ),
         "categories": categories,
     }
