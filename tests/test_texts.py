@@ -591,3 +591,18 @@ def test_the_declaration_is_served_in_every_built_in_language(
             f"/c/{site.site_key}/declaration.json", query_string={"lang": language}
         ).get_json()
         assert data["language"] == language
+
+
+def test_the_widget_knows_the_same_directions_and_fallbacks_as_the_service() -> None:
+    source = resources.files("cookieconsent").joinpath("widget/src/banner.js").read_text("utf-8")
+    rtl = re.search(r"const RTL = \[([^\]]*)\]", source)
+    assert rtl is not None
+    assert set(re.findall(r'"([a-z]+)"', rtl.group(1))) >= RTL_LANGUAGES
+    near = re.search(r"const NEAR = \{([^}]*)\}", source)
+    assert near is not None
+    pairs = re.findall(r'"?([a-z-]+)"?: "([a-z-]+)"', near.group(1))
+    assert len(pairs) >= 8
+    for tag, code in pairs:
+        # The widget's table answers as the service does for a site offering every catalog.
+        found = resolve_language(tag, SUPPORTED_LANGUAGES)
+        assert found is not None and found.lower() == code, (tag, code, found)
