@@ -345,8 +345,9 @@ def widget_languages(site: Site) -> list[str]:
 
 # The script itself carries this many languages, the default first; the rest load on demand.
 BUNDLED_LANGUAGES = 2
-# Texts of the opt-in first layer. Other regimes, the GPC notice and the preferences dialog
-# load the language's full texts (``/c/<key>/texts/<lang>.json``) when they need them.
+# Texts of the plain opt-in first layer. Other regimes, a new policy version's notice, the GPC
+# notice and the preferences dialog load the language's full texts
+# (``/c/<key>/texts/<lang>.json``) with the widget's layers module when they need them.
 FIRST_LAYER_TEXT_KEYS = (
     "title",
     "description",
@@ -357,7 +358,6 @@ FIRST_LAYER_TEXT_KEYS = (
     "reopen",
     "error",
     "queued",
-    "policy_updated",
 )
 
 

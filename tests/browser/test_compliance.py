@@ -154,8 +154,12 @@ def parse_time(value: str) -> datetime:
 
 
 @pytest.mark.parametrize(
-    ("address", "region"),
-    [(VIETNAM_IP, "VN"), (GERMANY_IP, "DE-BE"), (UNKNOWN_IP, None)],
+    ("address", "region", "mode"),
+    [
+        (VIETNAM_IP, "VN", "opt-in-specific"),
+        (GERMANY_IP, "DE-BE", "opt-in"),
+        (UNKNOWN_IP, None, "opt-in"),
+    ],
     ids=["vietnam", "germany", "unknown"],
 )
 def test_where_the_law_asks_first_the_banner_asks_before_anything_runs(
@@ -165,25 +169,35 @@ def test_where_the_law_asks_first_the_banner_asks_before_anything_runs(
     host_server: HostSite,
     address: str,
     region: str | None,
+    mode: str,
 ) -> None:
     site_key, _ = regional_site()
     page = visitor_from(new_context, regional_service, address).new_page()
     page.goto(regional_page(regional_service, host_server, site_key))
 
-    banner = page.locator(BANNER)
+    banner = page.locator(f'{BANNER}[data-mode="{mode}"]')
     expect(banner).to_be_visible()
-    expect(banner).to_have_attribute("data-mode", "opt-in")
-    expect(banner.locator("#cookieconsent-desc")).to_have_text(
-        re.compile("^" + re.escape(EN["description"]))
+    # Vietnam: the controller named (the site's name until its owner gives one), a switch per
+    # purpose, all off.
+    specific = mode == "opt-in-specific"
+    description = EN["specific_description"].split("{controller}")[-1] if specific else None
+    expect(banner.locator("#cookieconsent-desc")).to_contain_text(description or EN["description"])
+    roles = (
+        ("reject-all", "save", "accept-all", "more")
+        if specific
+        else ("accept-all", "reject-all", "preferences")
     )
-    for role in ("accept-all", "reject-all", "preferences"):
+    for role in roles:
         expect(banner.locator(f'[data-role="{role}"]')).to_be_visible()
+    expect(banner.locator('[role="switch"][aria-checked="false"]')).to_have_count(
+        2 if specific else 0
+    )
     for role in ("do-not-sell", "dismiss"):
         expect(banner.locator(f'[data-role="{role}"]')).to_have_count(0)
 
     wait_until_ready(page)
     state = widget_state(page)
-    assert state["mode"] == "opt-in"
+    assert state["mode"] == mode
     assert state["region"] == region
     assert state["decided"] is False
     assert state["categories"] == {"essential": True, "analytics": False, "marketing": False}
@@ -335,13 +349,28 @@ def test_site_rule_notice_informs_and_offers_a_refusal(
     rule: str,
 ) -> None:
     # Texas has an opt-out law by default; the site's own, more specific rule wins.
-    site_key, _ = regional_site({"jurisdiction_rules": {"US": "notice", "US-TX": "notice"}})
+    site_key, _ = regional_site(
+        {
+            "controller": {"name": "Example Co", "email": "privacy@example.com"},
+            "jurisdiction_rules": {"US": "notice", "US-TX": "notice"},
+            # Weaker than the built-in opt-out: the site says why.
+            "jurisdiction_acknowledgements": {
+                "US": {"reason": "Browser test of the notice regime."},
+                "US-TX": {"reason": "Browser test of the notice regime."},
+            },
+        }
+    )
     context = visitor_from(new_context, regional_service, address)
     status, _, answer = api_call(
         f"{regional_service.site_api(site_key)}/region", headers={"X-Forwarded-For": address}
     )
     assert status == 200
-    assert answer == {"region": region, "country": "US", "mode": "notice", "rule": rule}
+    assert {key: answer[key] for key in ("region", "country", "mode", "rule")} == {
+        "region": region,
+        "country": "US",
+        "mode": "notice",
+        "rule": rule,
+    }
     page = context.new_page()
     page.goto(regional_page(regional_service, host_server, site_key))
 
@@ -429,7 +458,7 @@ def test_the_widget_script_is_the_same_for_every_region(
     assert len({body for _, body, _ in answers.values()}) == 1
     # ... while the regime each of them gets does differ.
     assert {address: mode for address, (_, _, mode) in answers.items()} == {
-        VIETNAM_IP: "opt-in",
+        VIETNAM_IP: "opt-in-specific",
         GERMANY_IP: "opt-in",
         CALIFORNIA_IP: "opt-out",
         TEXAS_IP: "opt-out",

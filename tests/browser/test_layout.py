@@ -24,7 +24,7 @@ from cookieconsent.texts import (
     TITLE_LIMIT,
     text_limit,
 )
-from tests.geodata import CALIFORNIA_IP, TEXAS_IP, VIETNAM_IP
+from tests.geodata import CALIFORNIA_IP, GERMANY_IP, TEXAS_IP, VIETNAM_IP
 
 from .conftest import (
     ConsentService,
@@ -77,6 +77,8 @@ FIRST_LAYER_CONTROLS = {
     "opt-in": ("accept-all", "reject-all", "preferences"),
     "opt-out": ("dismiss", "preferences", "do-not-sell"),
     "notice": ("dismiss", "preferences", "reject-all"),
+    "opt-in-specific": ("reject-all", "save", "accept-all", "more"),
+    "opt-in-stats-exempt": ("accept-all", "reject-all", "preferences", "object-statistics"),
 }
 PHONE = {"width": 390, "height": 844}
 SMALL_PHONES = ({"width": 360, "height": 800}, {"width": 320, "height": 568})
@@ -168,6 +170,9 @@ LAYER = """(el) => {
     return style.display !== "none" && (style.overflowY === "auto" || style.overflowY === "scroll");
   });
   const doc = document.documentElement;
+  // The room the widget keeps after the page's content while the banner shows (so that the
+  // page's last elements can scroll clear of it, WCAG 2.4.11) is meant to be scrolled to.
+  const room = document.querySelector("body > .cookieconsent-room");
   return {
     box: [r.left, r.top, r.right, r.bottom],
     viewport: [window.innerWidth, window.innerHeight],
@@ -176,7 +181,8 @@ LAYER = """(el) => {
       .map((node) => node.className),
     sideways: scrollers.filter((node) => node.scrollWidth > node.clientWidth + 1)
       .map((node) => [node.className, node.scrollWidth, node.clientWidth]),
-    page: [doc.scrollWidth, doc.scrollHeight, window.scrollX, window.scrollY],
+    page: [doc.scrollWidth, doc.scrollHeight - (room ? room.offsetHeight : 0), window.scrollX,
+      window.scrollY],
   };
 }"""
 
@@ -692,11 +698,29 @@ def test_unbroken_words_never_push_the_layers_or_their_controls_sideways(
 
 # --- 19. a phone in every language and regime ------------------------------------------------
 
+# Where opt-in-specific applies (Vietnam, by default) the site names its controller.
+CONTROLLER = {"controller": {"name": "Công ty TNHH Omi Việt Nam", "email": "privacy@omishop.vn"}}
 REGIMES = {
     # regime: (visitor address, site configuration)
-    "opt-in": (VIETNAM_IP, None),
-    "opt-out": (CALIFORNIA_IP, None),
-    "notice": (TEXAS_IP, {"jurisdiction_rules": {"US-TX": "notice"}}),
+    "opt-in-specific": (VIETNAM_IP, CONTROLLER),
+    "opt-in": (GERMANY_IP, CONTROLLER),
+    "opt-in-stats-exempt": (
+        GERMANY_IP,
+        {
+            **CONTROLLER,
+            "jurisdiction_rules": {"DE": "opt-in-stats-exempt"},
+            "jurisdiction_acknowledgements": {"DE": {"reason": "Layout test of the regime."}},
+        },
+    ),
+    "opt-out": (CALIFORNIA_IP, CONTROLLER),
+    "notice": (
+        TEXAS_IP,
+        {
+            **CONTROLLER,
+            "jurisdiction_rules": {"US-TX": "notice"},
+            "jurisdiction_acknowledgements": {"US-TX": {"reason": "Layout test of the regime."}},
+        },
+    ),
 }
 
 

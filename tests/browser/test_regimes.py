@@ -486,6 +486,11 @@ def test_do_not_sell_stays_beside_the_reopen_control_and_in_the_dialog(
     expect(beside).to_have_text(texts["do_not_sell"])
     assert small_targets(page) == []
     shoot(page, "opt-out-dock")
+    # On the next page too, where the first layer no longer shows.
+    page.reload()
+    expect(page.locator(REOPEN)).to_be_visible()
+    expect(beside).to_be_visible()
+    expect(page.locator(BANNER)).to_be_hidden()
     # In the preferences dialog too.
     page.locator(REOPEN).click()
     expect(page.locator(f'{DIALOG} [data-role="do-not-sell"]')).to_be_visible()

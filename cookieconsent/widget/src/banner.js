@@ -90,9 +90,9 @@ export function createUi(cc) {
       full = request("GET", cc._base + "/c/" + encodeURIComponent(config.siteKey) + "/texts/" +
         language + ".json?v=" + config.digest, null, {timeout: 3000}).then((loaded) => {
         // A preview's draft texts win over the live ones, which only fill in what it lacks.
+        // A layer that needs more than the script carries waits for them (haveTexts), so the
+        // one on screen need not be drawn again (nor its entrance played twice).
         texts = config.preview ? Object.assign({}, loaded, texts) : Object.assign({}, texts, loaded);
-        // Drawn again with every text at hand.
-        rendered = "";
         return texts;
       });
       full.catch(() => { full = null; });
@@ -115,8 +115,10 @@ export function createUi(cc) {
    * What the layer in force needs is here; else it is fetched and `sync` runs again. The script
    * carries only what the plain opt-in first layer needs.
    */
+  const simple = () => cc._mode() === "opt-in" && !cc._reasked() && !cc._gpc;
+
   function haveTexts() {
-    if (texts && (layers || cc._mode() === "opt-in" && !cc._reasked() && !cc._gpc)) return true;
+    if (texts && (layers || simple())) return true;
     loadLayers().then(() => sync(), () => {});
     return false;
   }
@@ -186,7 +188,9 @@ export function createUi(cc) {
     banner = fresh;
     const again = focused && fresh.querySelector("[data-role='" + focused + "']");
     if (again) again.focus();
-    rendered = mode + cc._reasked();
+    // Drawn without the layers module only as far as the script's own texts go: drawn again
+    // once what the layer in force needs is here (haveTexts).
+    rendered = layers || simple() ? mode + cc._reasked() : "";
   }
 
   function build() {

@@ -131,7 +131,7 @@ export default function install(shared) {
   // --- room for the banner: focus is never hidden under it (WCAG 2.2, SC 2.4.11) -----------
 
   // After the page's content, so that its last elements can scroll clear of the banner.
-  const spacer = el("div", {"aria-hidden": "true"});
+  const spacer = el("div", {class: "room", "aria-hidden": "true"});
   document.body.append(spacer);
   let covering = null;
 
