@@ -105,9 +105,10 @@ def _check_controller(
     controller = {
         key: value.strip() for key, value in (sent or {}).items() if value and value.strip()
     }
-    if ("controller" in config or "jurisdiction_rules" in config) and (
-        "opt-in-specific" in effective_rules(rules).values()
-    ):
+    changed = controller != dict(site.controller or {}) or dict(rules) != dict(
+        site.jurisdiction_rules or {}
+    )
+    if changed and "opt-in-specific" in effective_rules(rules).values():
         for key in ("name", "email"):
             if not controller.get(key):
                 errors[f"controller.{key}"] = [
@@ -303,7 +304,11 @@ def apply_site_config(
     acknowledgements = _merged_acknowledgements(
         site, config.get("jurisdiction_acknowledgements"), actor
     )
-    if "jurisdiction_rules" in config or "jurisdiction_acknowledgements" in config:
+    # Checked when the rules or their acknowledgements change, not when a whole document (a
+    # draft, a restored version) carries them unchanged: stored rules keep working until edited.
+    if dict(rules) != dict(site.jurisdiction_rules or {}) or acknowledgements != dict(
+        site.jurisdiction_acknowledgements or {}
+    ):
         _check_rules(rules, acknowledgements, errors)
     controller = _check_controller(site, config, rules, errors)
     if "name" in config and (problem := site_name_error(config["name"])):
