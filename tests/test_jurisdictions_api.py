@@ -359,7 +359,7 @@ def test_choice_records_the_region_and_its_regime(city_app: Flask, sites: SiteFa
 
 @pytest.mark.parametrize(
     ("address", "mode", "analytics"),
-    [(CALIFORNIA_IP, "opt-out", True), (VIETNAM_IP, "opt-in", False)],
+    [(CALIFORNIA_IP, "opt-out", True), (VIETNAM_IP, "opt-in-specific", False)],
 )
 def test_an_opt_out_leaves_what_the_regime_allows(
     city_app: Flask, sites: SiteFactory, address: str, mode: str, analytics: bool
