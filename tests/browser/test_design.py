@@ -285,7 +285,7 @@ def test_the_preview_forces_its_theme_regime_and_language(
     page.wait_for_timeout(1500)
     # Nothing is written or counted from a preview: no region question, no beacon, no choice.
     assert not [line for line in sent if "/region" in line or "/shown" in line], sent
-    page.locator('[data-role="do-not-sell"]').click()
+    banner.locator('[data-role="do-not-sell"]').click()
     page.wait_for_timeout(300)
     assert not [line for line in sent if line.startswith("POST")], sent
     assert page.context.cookies() == []
