@@ -477,7 +477,7 @@ SEVEN_LANGUAGES = {"languages": ["vi", "en", "fr", "de", "ja", "zh", "th"]}
         ("fr", "fr", True),
         ("de", "de", True),
         ("ja", "ja", True),
-        ("zh-CN", "zh", True),
+        ("zh-CN", "zh-CN", True),
         ("th", "th", True),
         ("en", "en", False),
         ("vi", "vi", False),
