@@ -767,10 +767,13 @@ class PurposeSchema(Schema):
 
 
 class ReceiptControllerSchema(Schema):
-    """Who holds the data."""
+    """Who holds the data: the controller the owner named, else the site's name."""
 
     name = fields.String(required=True)
     domains = fields.List(fields.String(), required=True)
+    address = fields.String()
+    email = fields.String()
+    dpo_email = fields.String()
 
 
 class ReceiptNoticeSchema(Schema):

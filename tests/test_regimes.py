@@ -456,3 +456,64 @@ def test_a_consent_managers_choice_is_stored_and_sealed(
     )
     db.session.commit()
     assert not verify_chain(site.id, SECRET_KEYS).ok
+
+
+def test_gpc_as_a_source_only_records_an_opt_out(
+    client: FlaskClient, make_site: SiteFactory
+) -> None:
+    """A record saying GPC accepted everything would contradict itself: it is refused."""
+    site = make_site()
+    before = table_counts()
+    for action in ("accept_all", "save", "reject_all", "withdraw"):
+        body: dict[str, Any] = {"action": action, "source": "gpc"}
+        if action == "save":
+            body["categories"] = {"analytics": True, "marketing": True}
+        response = client.post(f"/api/v1/sites/{site.site_key}/consents", json=body)
+        assert response.status_code == 422, action
+        assert list(response.get_json()["errors"]) == ["source"]
+    assert table_counts() == before
+    opt_out = client.post(
+        f"/api/v1/sites/{site.site_key}/consents", json={"action": "opt_out", "source": "gpc"}
+    )
+    assert opt_out.status_code == 201
+
+
+def test_the_receipt_history_and_request_pages_name_the_controller(
+    client: FlaskClient, make_site: SiteFactory
+) -> None:
+    site = make_site()
+    assert patch(client, make_site, site, {"controller": CONTROLLER}).status_code == 200
+    recorded = client.post(
+        f"/api/v1/sites/{site.site_key}/consents", json={"action": "reject_all"}
+    ).get_json()
+    visitor_id = recorded["visitor_id"]
+    receipt = client.get(f"/api/v1/sites/{site.site_key}/consents/{visitor_id}/receipt")
+    controller = (
+        receipt.get_json()["receipt"]["pii_controller"]
+        if "receipt" in (receipt.get_json() or {})
+        else receipt.get_json()["pii_controller"]
+    )
+    assert controller["name"] == CONTROLLER["name"]
+    assert controller["dpo_email"] == CONTROLLER["dpo_email"]
+    for path in (
+        f"/receipt/{site.site_key}/{visitor_id}?lang=vi",
+        f"/history/{site.site_key}/{visitor_id}?lang=vi",
+        f"/c/{site.site_key}/requests?lang=vi",
+    ):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        text = page.get_data(as_text=True)
+        assert "Bên kiểm soát dữ liệu: <bdi>Công ty Cổ phần OmiGroup</bdi>" in text, path
+        assert 'href="mailto:dpo@omigroup.vn"' in text, path
+        assert CONTROLLER["address"] in text, path
+
+
+def test_a_hostile_controller_name_is_text_on_the_pages(
+    client: FlaskClient, make_site: SiteFactory
+) -> None:
+    site = make_site()
+    hostile = {**CONTROLLER, "name": '<img src=x onerror="alert(1)">'}
+    assert patch(client, make_site, site, {"controller": hostile}).status_code == 200
+    text = client.get(f"/c/{site.site_key}/requests?lang=en").get_data(as_text=True)
+    assert "<img src=x" not in text
+    assert "&lt;img src=x onerror=" in text

@@ -302,11 +302,18 @@ def record_consent(
         raise ConsentInputError({"policy_version": [f"Unknown version. Published: {published}."]})
     if source not in SOURCES:
         raise ConsentInputError({"source": [f"Must be one of: {', '.join(SOURCES)}."]})
-    if (source == "consent_manager") != bool(consent_manager):
-        field = "consent_manager" if source == "consent_manager" else "source"
+    if source == "consent_manager" and not consent_manager:
         raise ConsentInputError(
-            {field: ["A consent manager's choice comes with source 'consent_manager' and both."]}
+            {"consent_manager": ["Required with source 'consent_manager': its id and artifact_id."]}
         )
+    if consent_manager and source != "consent_manager":
+        raise ConsentInputError(
+            {"source": ["A consent_manager object needs source 'consent_manager'."]}
+        )
+    if source == "gpc" and action != "opt_out":
+        # Global Privacy Control is an opt-out signal; it never grants anything (CCPA regs
+        # § 7025), so a record saying GPC accepted would contradict itself.
+        raise ConsentInputError({"source": ["Source 'gpc' only records an 'opt_out'."]})
     if action == "opt_out":
         sent = {"categories": categories, "services": services}
         if any(sent.values()):

@@ -213,7 +213,17 @@ def build_receipt(
         "record_id": f"{site.site_key}:{event.sequence or event.id}",
         "language": language,
         "pii_principal_id": signed_id,
-        "pii_controller": {"name": site.name, "domains": list(site.domains)},
+        # ISO/IEC TS 27560's PII controller: the legal name and contacts the owner gave (Law
+        # 91/2025/QH15, Art. 9), the site's name until then.
+        "pii_controller": {
+            "name": (site.controller or {}).get("name") or site.name,
+            "domains": list(site.domains),
+            **{
+                key: value
+                for key, value in (site.controller or {}).items()
+                if key in ("address", "email", "dpo_email") and value
+            },
+        },
         "notice": {
             "policy_url": site.policy_url,
             "policy_version": event.policy_version,
