@@ -503,6 +503,27 @@ def test_do_not_sell_stays_beside_the_reopen_control_and_in_the_dialog(
     assert page.evaluate("cookieConsent.allowed('analytics')") is True
 
 
+@pytest.mark.parametrize("mode", ["opt-out", "notice", "opt-in-stats-exempt", "opt-in"])
+def test_only_opt_in_specific_says_that_behaviour_data_waits_for_specific_consent(
+    new_context: Callable[..., Any],
+    consent_service: ConsentService,
+    host_server: HostSite,
+    site_key: str,
+    mode: str,
+) -> None:
+    """Where tracking may run before a choice, the dialog must not claim it waits for consent."""
+    page = open_page(
+        new_context, consent_service, host_server, site_key, mode,
+        {"behaviour": ["analytics", "marketing"]},
+    )  # fmt: skip
+    texts = catalog_texts("en")
+    page.evaluate("cookieConsent.showPreferences()")
+    dialog = page.locator(DIALOG)
+    expect(dialog.locator('[data-role="more-section"]')).to_be_attached()
+    expect(dialog).not_to_contain_text(texts["sensitive_notice"])
+    expect(dialog).not_to_contain_text(texts["tracks_behaviour"])
+
+
 def test_do_not_sell_is_not_offered_where_the_regime_is_opt_in(
     new_context: Callable[..., Any],
     consent_service: ConsentService,

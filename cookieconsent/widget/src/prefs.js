@@ -63,7 +63,7 @@ export default function install(shared, texts) {
     }
     const own = config.services.filter((service) => service.category === name);
     const marks = [
-      (config.behaviour || []).indexOf(name) < 0 ? "" : texts.tracks_behaviour,
+      tracked().indexOf(name) < 0 ? "" : texts.tracks_behaviour,
       cc._mode() === "opt-in-stats-exempt" && cc._statsOnly.indexOf(name) >= 0
         ? texts.statistics_exempt : "",
     ].filter(Boolean);
@@ -155,10 +155,19 @@ export default function install(shared, texts) {
     }
   }
 
+  /**
+   * Purposes marked as tracking behaviour, sensitive data that runs only with specific consent:
+   * said only where the regime is opt-in-specific, the only one where that claim holds (elsewhere
+   * tracking may run before a choice: statistics under opt-in-stats-exempt, all under opt-out).
+   */
+  function tracked() {
+    return cc._mode() === "opt-in-specific" ? config.behaviour || [] : [];
+  }
+
   /** What is collected, why, the visitor's rights and whom to ask (Decree 356/2025/ND-CP). */
   function aboutData() {
     const controller = config.controller || {};
-    const behaviour = config.behaviour || [];
+    const behaviour = tracked();
     const email = controller.dpoEmail || controller.email;
     const part = (title, body) => [el("h4", {class: "subtitle small"}, title), body];
     return el("section", {class: "rights", "data-role": "more-section"}, [
