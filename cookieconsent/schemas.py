@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -384,12 +385,22 @@ class CategoryConfigSchema(Schema):
     )
 
 
+def _visible(value: str | None, message: str) -> bool:
+    """Refuse a text without one letter or digit (only spaces or invisible characters)."""
+    if value and not any(unicodedata.category(char)[0] in "LN" for char in value):
+        raise ValidationError(message)
+    return True
+
+
 class ControllerSchema(Schema):
     """Who decides on the purposes and means of processing (Law 91/2025/QH15, Art. 9 and 11)."""
 
     name = PlainText(
         allow_none=True,
-        validate=validate.Length(max=TITLE_LIMIT, error="At most {max} characters."),
+        validate=[
+            validate.Length(max=TITLE_LIMIT, error="At most {max} characters."),
+            lambda value: _visible(value, "A name visitors can read: letters or digits."),
+        ],
         metadata={"description": "The legal name, as in the privacy policy."},
     )
     address = PlainText(
@@ -425,6 +436,9 @@ class AcknowledgementSchema(Schema):
         validate=validate.Length(
             min=10, max=500, error="Between {min} and {max} characters: say which law allows it."
         ),
+    )
+    mode = fields.String(
+        metadata={"description": "Set by the service: the regime acknowledged; it lapses with it."}
     )
     by = fields.String(metadata={"description": "Set by the service."})
     at = fields.String(metadata={"description": "Set by the service (ISO 8601, UTC)."})

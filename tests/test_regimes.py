@@ -517,3 +517,58 @@ def test_a_hostile_controller_name_is_text_on_the_pages(
     text = client.get(f"/c/{site.site_key}/requests?lang=en").get_data(as_text=True)
     assert "<img src=x" not in text
     assert "&lt;img src=x onerror=" in text
+
+
+def test_an_acknowledgement_lapses_with_its_rule_and_its_regime(
+    client: FlaskClient, make_site: SiteFactory
+) -> None:
+    """An acknowledgement for one weaker rule never covers a later, weaker one."""
+    site = make_site()
+    first = patch(
+        client,
+        make_site,
+        site,
+        {
+            "controller": CONTROLLER,
+            "jurisdiction_rules": {"*": "opt-out"},
+            "jurisdiction_acknowledgements": {"*": {"reason": REASON}},
+        },
+    )
+    assert first.status_code == 200, first.get_json()
+    assert first.get_json()["jurisdiction_acknowledgements"]["*"]["mode"] == "opt-out"
+    # The rule goes: its acknowledgement goes with it.
+    second = patch(
+        client,
+        make_site,
+        site,
+        {"jurisdiction_rules": {"US": "opt-out"}, "jurisdiction_acknowledgements": {}},
+    )
+    assert second.status_code == 200, second.get_json()
+    assert second.get_json()["jurisdiction_acknowledgements"] == {}
+    # A weaker rule for the same region later needs a reason again.
+    third = patch(client, make_site, site, {"jurisdiction_rules": {"*": "notice"}})
+    assert third.status_code == 422
+    assert list(third.get_json()["errors"]) == ["jurisdiction_rules.*"]
+    # An acknowledgement of opt-out does not cover notice.
+    patch(
+        client,
+        make_site,
+        site,
+        {
+            "jurisdiction_rules": {"BR": "opt-out"},
+            "jurisdiction_acknowledgements": {"BR": {"reason": REASON}},
+        },
+    )
+    weaker = patch(client, make_site, site, {"jurisdiction_rules": {"BR": "notice"}})
+    assert weaker.status_code == 422
+    assert list(weaker.get_json()["errors"]) == ["jurisdiction_rules.BR"]
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\u2060\u200b", "   ", "\ufeff"])
+def test_an_invisible_controller_name_is_refused(
+    client: FlaskClient, make_site: SiteFactory, name: str
+) -> None:
+    site = make_site()
+    response = patch(client, make_site, site, {"controller": {**CONTROLLER, "name": name}})
+    assert response.status_code == 422
+    assert any(path.startswith("controller") for path in response.get_json()["errors"])

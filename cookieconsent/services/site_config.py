@@ -119,11 +119,14 @@ def _check_controller(
 
 
 def _merged_acknowledgements(
-    site: Site, sent: Mapping[str, Any] | None, actor: str | None
+    site: Site, sent: Mapping[str, Any] | None, actor: str | None, rules: Mapping[str, str]
 ) -> dict[str, dict[str, str]]:
     """The stored acknowledgements with the sent ones laid over them, each stamped by and at.
 
-    An entry sent as ``null`` is withdrawn; one whose reason is unchanged keeps its stamp.
+    An acknowledgement holds for the regime it was given for (``mode``): one whose rule is gone,
+    or now names another regime, lapses, so that a later, weaker rule needs a reason of its own.
+    An entry sent as ``null`` is withdrawn; one sent again with the same reason for the same
+    regime keeps its stamp.
     """
     merged = {
         region: dict(entry) for region, entry in (site.jurisdiction_acknowledgements or {}).items()
@@ -133,14 +136,23 @@ def _merged_acknowledgements(
             merged.pop(region, None)
             continue
         reason = entry["reason"].strip()
-        if merged.get(region, {}).get("reason") == reason:
+        stored = merged.get(region, {})
+        if stored.get("reason") == reason and stored.get("mode", rules.get(region)) == rules.get(
+            region
+        ):
             continue
         merged[region] = {
             "reason": reason,
+            "mode": rules.get(region, ""),
             "by": actor or "system",
             "at": utcnow().isoformat(timespec="seconds"),
         }
-    return merged
+    # Stored before acknowledgements named their regime: they hold for the rule as it stands.
+    return {
+        region: entry
+        for region, entry in merged.items()
+        if region in rules and entry.get("mode", rules[region]) == rules[region]
+    }
 
 
 def _check_rules(
@@ -302,7 +314,7 @@ def apply_site_config(
     errors: dict[str, list[str]] = {}
     rules = config.get("jurisdiction_rules", site.jurisdiction_rules) or {}
     acknowledgements = _merged_acknowledgements(
-        site, config.get("jurisdiction_acknowledgements"), actor
+        site, config.get("jurisdiction_acknowledgements"), actor, rules
     )
     # Checked when the rules or their acknowledgements change, not when a whole document (a
     # draft, a restored version) carries them unchanged: stored rules keep working until edited.
