@@ -23,6 +23,7 @@ from cookieconsent.services.accounts import create_user, issue_token, set_role
 from cookieconsent.services.site_config import export_site_config
 from cookieconsent.services.trackers import (
     REGEX_BUDGET_SECONDS,
+    SUPPLEMENT,
     cookie_database,
     suggest_category,
     tracker_cookie,
@@ -72,7 +73,8 @@ def test_the_packaged_database_is_the_one_its_notice_describes() -> None:
     assert "Apache License, Version 2.0" in notice
     assert re.search(r"commit: `[0-9a-f]{40}`", notice)
     assert "Apache License" in DATA.joinpath("open-cookie-database.LICENSE").read_text("utf-8")
-    assert len(cookie_database().entries) == csv_bytes.count(b"\n") - 1
+    # Every row of the file, and the corrections kept apart from it.
+    assert len(cookie_database().entries) == csv_bytes.count(b"\n") - 1 + len(SUPPLEMENT)
 
 
 def test_the_database_is_read_once() -> None:
@@ -447,3 +449,54 @@ def test_a_short_wildcard_applies_when_the_name_carries_its_platform() -> None:
     assert found is not None and found.platform == "Mixpanel"
     assert tracker_cookie("mp_0a1b2c") is None
     assert tracker_cookie("mp_settings") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("_GA", "Google Analytics"),
+        ("_Ga", "Google Analytics"),
+        ("ysc", "Youtube"),
+        ("__Host-_ga", "Google Analytics"),
+        ("__Secure-_fbp", "Facebook"),
+        ("%5Fga", "Google Analytics"),
+        ("_\uff46bp", "Facebook"),
+        ("_GA_ABC123", "Google Analytics"),
+        ("_hjSessionUser_123", "Hotjar"),
+        ("_fbp ", "Not a cookie name"),
+        ("_fbp\u200b", "Not a cookie name"),
+        ("\u200b_ga", "Not a cookie name"),
+    ],
+)
+def test_a_tracker_in_disguise_is_still_refused_under_essential(
+    client: FlaskClient, make_site: SiteFactory, site: Site, name: str, message: str
+) -> None:
+    """Case, cookie prefixes, escapes, full-width letters and invisible characters hide nothing."""
+    before = table_counts()
+    response = client.patch(
+        f"/api/v1/sites/{site.site_key}/config",
+        json=essential_service({"name": name}),
+        headers={"Authorization": f"Bearer {make_site.tokens[site.site_key]}"},
+    )
+    assert response.status_code == 422, response.get_json()
+    errors = response.get_json()["errors"]
+    assert list(errors) == ["services.0.cookies.0.name"]
+    assert message in errors["services.0.cookies.0.name"][0]
+    assert table_counts() == before
+
+
+def test_a_trackers_local_storage_key_is_refused_under_essential(
+    client: FlaskClient, make_site: SiteFactory, site: Site
+) -> None:
+    body = essential_service({"name": "shop_cart"})
+    body["services"][0]["local_storage"] = ["cart", "_hjid", "_hjSessionUser_*"]
+    response = client.patch(
+        f"/api/v1/sites/{site.site_key}/config",
+        json=body,
+        headers={"Authorization": f"Bearer {make_site.tokens[site.site_key]}"},
+    )
+    assert response.status_code == 422
+    assert sorted(response.get_json()["errors"]) == [
+        "services.0.local_storage.1",
+        "services.0.local_storage.2",
+    ]

@@ -70,6 +70,8 @@ EXACT: frozenset[str] = frozenset(
         N_("Marketing is not statistics: it stays opt-in under every regime."),
         N_("Between 10 and 500 characters: say which law allows it."),
         N_("Not an email address such as dpo@congty.vn."),
+        N_("Not a cookie name: it holds a space or an invisible character."),
+        N_("A name visitors can read: letters or digits."),
         N_("Must be an object with accent, background and text."),
         # services/accounts.py and services/members.py; roles as pages show them (``_(role)``)
         N_("owner"),

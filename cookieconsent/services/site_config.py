@@ -12,6 +12,7 @@ is checked whole, so it is replaced whole), ``null`` restores its default, and `
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -212,6 +213,12 @@ def _check_services(
             ]
         for cookie_index, cookie in enumerate(service.get("cookies", [])):
             cookie_where = f"{where}.cookies.{cookie_index}"
+            if cookie["match"] != "regex" and _unprintable(cookie["name"]):
+                # A browser never stores such a name (RFC 6265): it would only hide a tracker.
+                errors[f"{cookie_where}.name"] = [
+                    "Not a cookie name: it holds a space or an invisible character."
+                ]
+                continue
             if cookie["match"] == "regex":
                 try:
                     re.compile(cookie["name"])
@@ -232,6 +239,16 @@ def _check_services(
                 )
             ):
                 errors[f"{cookie_where}.name"] = [tracker.refusal()]
+        # Local storage keys that trackers write are refused under essential as their cookies are.
+        for key_index, key in enumerate(service.get("local_storage", [])):
+            match = "prefix" if key.endswith("*") else "exact"
+            if essential and (tracker := tracker_cookie(key.rstrip("*"), match)):
+                errors[f"{where}.local_storage.{key_index}"] = [tracker.refusal()]
+
+
+def _unprintable(name: str) -> bool:
+    """Whether ``name`` holds a space, a control or an invisible (format) character."""
+    return any(char.isspace() or unicodedata.category(char) in ("Cc", "Cf") for char in name)
 
 
 def _check_texts(

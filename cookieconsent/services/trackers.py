@@ -47,12 +47,14 @@ import csv
 import io
 import re
 import time
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Literal, TypedDict
+from urllib.parse import unquote
 
 import regex
 
@@ -286,6 +288,13 @@ class CookieDatabase:
             self.entries.append(entry)
             (self.prefixes if wildcard else self.exact)[name].append(entry)
         self.longest_prefix = max((len(prefix) for prefix in self.prefixes), default=0)
+        # Names and prefixes by their case-folded form, spelled as the database spells them.
+        self.spellings: dict[str, str] = {}
+        for known in self.exact:
+            self.spellings.setdefault(known.casefold(), known)
+        self.prefix_spellings: dict[str, str] = {}
+        for known in self.prefixes:
+            self.prefix_spellings.setdefault(known.casefold(), known)
 
     def named(self, name: str) -> Iterator[KnownCookie]:
         """Entries whose cookie is ``name``: its exact entries, then wildcards, longest first."""
@@ -333,9 +342,39 @@ class CookieDatabase:
 
 @cache
 def cookie_database() -> CookieDatabase:
-    """The packaged database, read and indexed once per process (about 2,300 entries)."""
+    """The packaged database, read and indexed once per process (about 2,300 entries).
+
+    :data:`SUPPLEMENT` adds the few current cookie families the database's rows miss.
+    """
     text = resources.files("cookieconsent").joinpath("data", DATABASE_FILE).read_text("utf-8")
-    return CookieDatabase(csv.DictReader(io.StringIO(text, newline="")))
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    # First, so that they speak for a name the database files under another category.
+    return CookieDatabase([*SUPPLEMENT, *rows])
+
+
+def _supplement(platform: str, category: str, name: str, domain: str, note: str) -> dict[str, str]:
+    return {
+        "Platform": platform,
+        "Category": category,
+        "Cookie / Data Key name": name,
+        "Domain": domain,
+        "Description": note,
+        "Wildcard match": "1",
+    }
+
+
+# Corrections to the vendored database, kept apart from its file: Hotjar's session cookies exist
+# only to analyse behaviour, whatever the database files them under (Functional).
+SUPPLEMENT = (
+    _supplement(
+        "Hotjar", "Analytics", "_hjSessionUser_", "hotjar.com",
+        "Hotjar's user ID for the site: analyses behaviour across visits.",
+    ),
+    _supplement(
+        "Hotjar", "Analytics", "_hjSession_", "hotjar.com",
+        "Hotjar's current session for the site: analyses behaviour within a visit.",
+    ),
+)  # fmt: skip
 
 
 def _applies(entry: KnownCookie, domain: str | None, name: str = "") -> bool:
@@ -392,14 +431,49 @@ def suggest_category(
     return Suggestion(name=name, match=match, entry=chosen)
 
 
+# RFC 6265bis cookie prefixes: they change how a browser guards a cookie, not what it is.
+COOKIE_PREFIXES = ("__Host-", "__Secure-")
+
+
+def name_variants(name: str) -> list[str]:
+    """``name`` as declared, then as a browser would store the same tracker under another guise.
+
+    NFKC (full-width letters), surrounding spaces and invisible characters dropped, the
+    ``__Host-``/``__Secure-`` prefix taken off, percent-escapes decoded (``%5Fga``), and each of
+    those in its database spelling if only the case differs (``_GA`` is ``_ga``).
+    """
+    text = unicodedata.normalize("NFKC", name)
+    text = "".join(char for char in text if unicodedata.category(char) not in ("Cf", "Cc"))
+    text = unquote(text.strip())
+    for prefix in COOKIE_PREFIXES:
+        if text.lower().startswith(prefix.lower()):
+            text = text[len(prefix) :]
+    variants = [name, text]
+    database = cookie_database()
+    folded = text.casefold()
+    if spelled := database.spellings.get(folded):
+        variants.append(spelled)
+    for length in range(min(len(text), database.longest_prefix), 0, -1):
+        if spelled := database.prefix_spellings.get(folded[:length]):
+            variants.append(spelled + text[length:])
+            break
+    return list(dict.fromkeys(variant for variant in variants if variant))
+
+
 def tracker_cookie(name: str, match: str = "exact", domain: str | None = None) -> Suggestion | None:
     """The database's entry that makes a declared cookie a tracker (never essential), if any.
 
     See :func:`suggest_category` for ``name``, ``match`` and ``domain``; the answer's
     :meth:`Suggestion.refusal` says why, naming the platform and the database's category.
+    Exact and prefix names are also tried in the guises of :func:`name_variants`, so that
+    ``_GA``, ``__Host-_ga`` or ``%5Fga`` do not pass for essential.
     """
-    suggestion = suggest_category(name, domain, match)
-    return suggestion if suggestion is not None and suggestion.is_tracker else None
+    variants = name_variants(name) if match in ("exact", "prefix") else [name]
+    for variant in variants:
+        suggestion = suggest_category(variant, domain, match)
+        if suggestion is not None and suggestion.is_tracker:
+            return Suggestion(name=name, match=match, entry=suggestion.entry)
+    return None
 
 
 def tracker_name(*texts: str) -> str | None:
