@@ -26,7 +26,7 @@ BODY_METHODS = frozenset({"post", "patch", "put"})
 UNCONDITIONAL = frozenset({"api.get_region", "meta.healthz"})
 # Operations under a per-client rate limit (Flask-Limiter), by endpoint and method: the consent
 # write, limited by COOKIECONSENT_RATELIMIT_WRITES.
-RATE_LIMITED = frozenset({("api.Consents", "post")})
+RATE_LIMITED = frozenset({("api.Consents", "post"), ("requests_api.Requests", "post")})
 
 IF_NONE_MATCH = {
     "in": "header",

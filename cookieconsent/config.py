@@ -208,6 +208,8 @@ def load_config(
         ),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_CONSENT_WRITES": env.get("COOKIECONSENT_RATELIMIT_WRITES", "120 per minute"),
+        # Each data subject request starts a legal clock for the site's owner: far fewer.
+        "RATELIMIT_REQUESTS": env.get("COOKIECONSENT_RATELIMIT_REQUESTS", "10 per hour"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "API_TITLE": "cookieconsent",
         "API_VERSION": "v1",

@@ -42,7 +42,8 @@ PAGE_CSP = (
 
 
 def _limit() -> str:
-    return current_app.config["RATELIMIT_CONSENT_WRITES"]  # type: ignore[no-any-return]
+    """Requests a client address may file (``COOKIECONSENT_RATELIMIT_REQUESTS``)."""
+    return current_app.config["RATELIMIT_REQUESTS"]  # type: ignore[no-any-return]
 
 
 def _long_date(moment: datetime, language: str) -> str:

@@ -93,7 +93,8 @@ def request_language(wanted: str | None, default: str) -> str:
 
 
 def _limit() -> str:
-    return current_app.config["RATELIMIT_CONSENT_WRITES"]  # type: ignore[no-any-return]
+    """Requests a client address may file (``COOKIECONSENT_RATELIMIT_REQUESTS``)."""
+    return current_app.config["RATELIMIT_REQUESTS"]  # type: ignore[no-any-return]
 
 
 def receipt_view(request: Any) -> dict[str, Any]:

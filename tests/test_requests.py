@@ -624,3 +624,34 @@ def test_a_withdrawal_on_a_site_with_processors_must_be_acted_on_within_20_days(
         "+00:00", "Z"
     )
     assert expected > deadlines.withdrawal_act_by(occurred)
+
+
+def test_one_address_files_only_a_few_requests_an_hour(database_url: str) -> None:
+    """Each request starts a legal clock: the limit is far below the consent writes' one."""
+    from cookieconsent import create_app
+    from cookieconsent.services.sites import create_site
+
+    from .conftest import _config
+
+    app = create_app(_config(database_url, RATELIMIT_ENABLED=True, RATELIMIT_REQUESTS="3 per hour"))
+    with app.app_context():
+        site, _ = create_site("Limited", ["shop.example"])
+        client = app.test_client()
+        url = f"/api/v1/sites/{site.site_key}/requests"
+        statuses = [client.post(url, json={"kind": "access"}).status_code for _ in range(4)]
+        assert statuses == [201, 201, 201, 429]
+        refused = client.post(url, json={"kind": "access"})
+        assert refused.mimetype == "application/problem+json"
+        assert "Retry-After" in refused.headers
+        # The public page shares nothing with the API's count but has the same limit.
+        page = [
+            client.post(f"/c/{site.site_key}/requests", data={"kind": "access"}).status_code
+            for _ in range(4)
+        ]
+        assert page[-1] == 429
+        assert app.config["RATELIMIT_CONSENT_WRITES"] != "3 per hour"
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+        db.session.remove()
+        db.engine.dispose()

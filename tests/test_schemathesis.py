@@ -51,6 +51,7 @@ def live_server(
 ) -> Iterator[tuple[str, Flask]]:
     """The service on an ephemeral port, in a thread, with the write limit lifted."""
     monkeypatch.setenv("COOKIECONSENT_RATELIMIT_WRITES", "100000 per minute")
+    monkeypatch.setenv("COOKIECONSENT_RATELIMIT_REQUESTS", "100000 per minute")
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": postgresql_url,
