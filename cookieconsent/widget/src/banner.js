@@ -146,6 +146,8 @@ export function createUi(cc) {
     const mode = cc._mode();
     const api = cc._api;
     const policy = safeHref(config.policyUrl);
+    const link = policy && el("a", {href: policy, class: "link", target: "_blank", rel: "noopener"},
+      texts.policy_link);
     const preferences = button("preferences", texts.preferences, showPreferences);
     // Pointing at or focusing the button starts loading the dialog before the click.
     preferences.addEventListener("pointerenter", loadPreferences);
@@ -167,16 +169,14 @@ export function createUi(cc) {
         el("h2", {id: "title", class: "title"}, texts.title),
         parts._notice,
         parts._gpc,
-        el("p", {id: "desc", class: "text"}, [
-          parts._text + " ",
-          policy && el("a", {href: policy, class: "link", target: "_blank", rel: "noopener"},
-            texts.policy_link),
-        ]),
+        el("p", {id: "desc", class: "text"}, [parts._text + " ", !parts._own && link]),
       ]),
       el("div", {class: "foot"}, [
         parts._before,
         el("div", {class: parts._class || "actions"}, parts._actions),
         parts._after,
+        // A layer whose text may scroll keeps the policy link in sight, beside its last control.
+        parts._own && link,
         el("p", {class: "error", role: "alert"}),
       ]),
     ]);

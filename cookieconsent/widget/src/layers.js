@@ -108,6 +108,8 @@ export default function install(shared) {
           "btn alt"), accept],
         _class: "actions three",
         _after: more,
+        // The text above may scroll on a phone: the policy link stays beside "more".
+        _own: 1,
       });
     }
     if (mode === "opt-in-stats-exempt") {
