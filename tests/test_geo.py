@@ -101,7 +101,7 @@ def test_normalize_address(address: str, expected: str | None) -> None:
 @pytest.mark.parametrize(
     ("region", "mode", "rule"),
     [
-        (Region("VN"), "opt-in", "VN"),
+        (Region("VN"), "opt-in-specific", "VN"),
         (Region("DE", "BE"), "opt-in", "EU"),
         (Region("NO"), "opt-in", "EEA"),
         (Region("GB"), "opt-in", "GB"),
