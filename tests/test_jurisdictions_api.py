@@ -416,7 +416,7 @@ def test_later_choice_from_elsewhere_updates_the_region(
     recorded = db.session.execute(
         sa.select(ConsentEvent.region, ConsentEvent.mode).order_by(ConsentEvent.id)
     ).all()
-    assert [tuple(row) for row in recorded] == [("VN", "opt-in"), ("US-AL", "notice")]
+    assert [tuple(row) for row in recorded] == [("VN", "opt-in-specific"), ("US-AL", "notice")]
     body = client.get(f"{url}/{visitor_id}").get_json()
     assert (body["region"], body["mode"]) == ("US-AL", "notice")
 
