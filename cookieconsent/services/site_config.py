@@ -102,7 +102,7 @@ def _check_controller(
     and how to reach it. Checked when the controller or the rules change; a stored configuration
     keeps working until then (the banner names the site meanwhile).
     """
-    sent = config.get("controller", site.controller) if "controller" in config else site.controller
+    sent = config.get("controller", site.controller)
     controller = {
         key: value.strip() for key, value in (sent or {}).items() if value and value.strip()
     }
