@@ -83,6 +83,30 @@ def test_the_declaration_fills_in_the_pages_language(
         place.screenshot(path=str(SCREENSHOTS / "declaration-hook-vi.png"))
 
 
+def test_a_declaration_below_a_slow_part_of_the_page_is_filled(
+    page: Page,
+    configured_site: Callable[..., str],
+    host_page: Callable[..., str],
+) -> None:
+    """The tags module can arrive while the page is still being parsed (a warm cache, a slow
+    host script): the place further down the page is filled all the same."""
+    key = configured_site(CONFIG)
+    slow: list[str] = []
+
+    def hold(route: Any) -> None:
+        # The parser waits on this script; the widget's modules load meanwhile.
+        slow.append(route.request.url)
+        page.wait_for_timeout(1500)
+        route.fulfill(status=200, content_type="text/javascript", body="window.__slow = 1;")
+
+    page.route("https://slow.invalid/**", hold)
+    blocker = '<script src="https://slow.invalid/app.js"></script>'
+    page.goto(host_page(key=key, body_extra=blocker + HOOKS))
+    place = page.locator('[data-role="declaration"]')
+    expect(place.locator('[data-category="analytics"] tbody tr')).to_have_count(1)
+    assert slow and page.evaluate("window.__slow") == 1
+
+
 def test_no_declaration_module_loads_on_a_page_without_one(
     page: Page, consent_service: ConsentService, host_page: Callable[..., str]
 ) -> None:

@@ -5,7 +5,7 @@
  * - `<div data-role="declaration"></div>` is filled with the site's cookie declaration in the
  *   banner's language; its module (declaration.js) and data load only on pages that have one.
  */
-import {PREFIX, warn} from "./dom.js";
+import {PREFIX, onReady, warn} from "./dom.js";
 
 /**
  * @param {Object<string, any>} options  What the core shares: `_api`, `_module`, `_base`,
@@ -18,8 +18,12 @@ export function startHooks(options) {
     event.preventDefault();
     options._api.withdraw().catch(() => {});
   });
-  const places = document.querySelectorAll("[data-role=declaration]");
-  if (!places.length) return;
-  import(options._module("declaration")).then((module) => module.default(places, options),
-    (error) => warn("the cookie declaration could not be loaded: " + error));
+  // The tags module may arrive while the page is still being parsed: look for the places only
+  // once the document is complete, or one further down the page would be missed.
+  onReady(() => {
+    const places = document.querySelectorAll("[data-role=declaration]");
+    if (!places.length) return;
+    import(options._module("declaration")).then((module) => module.default(places, options),
+      (error) => warn("the cookie declaration could not be loaded: " + error));
+  });
 }
