@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import brotli
 import pytest
 from flask.testing import FlaskClient
 
@@ -49,13 +50,65 @@ def test_widget_fits_the_gzip_budget(client: FlaskClient, make_site: SiteFactory
     reference = json.loads(REFERENCE_SITE.read_text(encoding="utf-8"))
     site = make_site(name=reference["name"], domains=tuple(reference["domains"]))
     apply_site_config(site, SiteConfigSchema().load(reference))
-    response = client.get(f"/c/{site.site_key}.js", headers={"Accept-Encoding": "gzip, br"})
+    response = client.get(f"/c/{site.site_key}.js", headers={"Accept-Encoding": "gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in response.headers["Vary"]
     assert len(response.data) <= WIDGET_BUDGET_GZIP_BYTES, len(response.data)
     plain = client.get(f"/c/{site.site_key}.js").data
     assert gzip.decompress(response.data) == plain
     assert len(embedded_config(plain.decode())["services"]) == 6
+    # Browsers that take brotli get the smaller copy of the same script.
+    smaller = client.get(f"/c/{site.site_key}.js", headers={"Accept-Encoding": "gzip, br"})
+    assert smaller.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(smaller.data) == plain
+    assert len(smaller.data) < len(response.data)
+
+
+@pytest.mark.parametrize(
+    ("accept", "coding"),
+    [
+        ("gzip, deflate, br, zstd", "br"),
+        ("br;q=0.5, gzip", "gzip"),
+        ("gzip;q=0, br;q=0", "identity"),
+        ("br;q=0", "identity"),
+        ("identity", "identity"),
+        ("*", "br"),
+        ("*;q=0.1, gzip", "gzip"),
+        ("", "identity"),
+    ],
+)
+def test_widget_is_served_pre_compressed_as_the_browser_asks(
+    client: FlaskClient, site: Site, accept: str, coding: str
+) -> None:
+    url = f"/c/{site.site_key}.js"
+    plain = client.get(url, headers={"Accept-Encoding": "identity"}).data
+    response = client.get(url, headers={"Accept-Encoding": accept})
+    assert response.status_code == 200
+    assert response.headers.get("Content-Encoding", "identity") == coding
+    decode = {"br": brotli.decompress, "gzip": gzip.decompress, "identity": bytes}[coding]
+    assert decode(response.data) == plain
+    # A strong ETag of its own per content coding (RFC 9110, 8.8.3), never a weak one.
+    etag = response.headers["ETag"]
+    assert not etag.startswith("W/")
+    assert etag.endswith({"br": '-br"', "gzip": '-gz"', "identity": '"'}[coding])
+    assert "Accept-Encoding" in response.headers["Vary"]
+
+
+def test_any_codings_etag_revalidates_the_widget(client: FlaskClient, site: Site) -> None:
+    """A browser that kept the gzip copy and now asks with brotli still gets a 304."""
+    url = f"/c/{site.site_key}.js"
+    etags = {
+        coding: client.get(url, headers={"Accept-Encoding": coding}).headers["ETag"]
+        for coding in ("br", "gzip", "identity")
+    }
+    assert len(set(etags.values())) == 3
+    for etag in etags.values():
+        again = client.get(url, headers={"Accept-Encoding": "br", "If-None-Match": etag})
+        assert again.status_code == 304
+        assert again.data == b""
+        assert again.headers["ETag"] == etags["br"]
+    other = client.get(url, headers={"If-None-Match": '"0123456789abcdef"'})
+    assert other.status_code == 200
 
 
 @pytest.mark.parametrize("name", ["tags", "prefs", "layers"])
