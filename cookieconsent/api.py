@@ -41,6 +41,7 @@ from .schemas import (
 )
 from .services.beacon import note_last_seen
 from .services.consent import (
+    ConsentInput,
     ConsentInputError,
     Decision,
     lookup_consent,
@@ -209,23 +210,26 @@ class Consents(MethodView):
         try:
             return record_consent(
                 current_site(),
+                ConsentInput(
+                    action=payload["action"],
+                    categories=payload["categories"],
+                    services=payload["services"],
+                    visitor_id=payload["visitor_id"],
+                    policy_version=payload["policy_version"],
+                    language=payload["language"],
+                    url=payload["url"],
+                    user_agent=request.user_agent.string,
+                    ip_prefix=truncate_ip(request.remote_addr),
+                    region=where.region.code if where.region else None,
+                    mode=where.mode,
+                    config_digest=payload["config_digest"],
+                    chosen_at=payload["chosen_at"],
+                    consent_manager=payload["consent_manager"],
+                    gpc=gpc,
+                    source=payload["source"]
+                    or ("banner" if request.headers.get("Origin") else "api"),
+                ),
                 secret_keys=secret_keys(),
-                action=payload["action"],
-                categories=payload["categories"],
-                services=payload["services"],
-                visitor_id=payload["visitor_id"],
-                policy_version=payload["policy_version"],
-                language=payload["language"],
-                url=payload["url"],
-                user_agent=request.user_agent.string,
-                ip_prefix=truncate_ip(request.remote_addr),
-                region=where.region.code if where.region else None,
-                mode=where.mode,
-                config_digest=payload["config_digest"],
-                chosen_at=payload["chosen_at"],
-                consent_manager=payload["consent_manager"],
-                gpc=gpc,
-                source=payload["source"] or ("banner" if request.headers.get("Origin") else "api"),
                 idempotency=write,
             )
         except InvalidVisitorId as error:

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from cookieconsent.extensions import db
 from cookieconsent.models import Category, ConsentEvent, ConsentState, Site
-from cookieconsent.services.consent import record_consent
+from cookieconsent.services.consent import ConsentInput, record_consent
 from cookieconsent.services.signing import mint_visitor_id, verify_visitor_id
 from cookieconsent.services.sites import SiteProfile
 
@@ -180,7 +180,10 @@ def test_lookup_says_when_the_latest_event_was_recorded(client: FlaskClient, sit
 def test_expired_decision_reads_as_undecided(client: FlaskClient, site: Site) -> None:
     long_ago = datetime.now(UTC) - timedelta(days=400)
     decision = record_consent(
-        SiteProfile.of(site), secret_keys=SECRET_KEYS, action="accept_all", now=long_ago
+        SiteProfile.of(site),
+        ConsentInput(action="accept_all"),
+        secret_keys=SECRET_KEYS,
+        now=long_ago,
     )
     lookup = client.get(f"{consents_url(site)}/{decision.visitor_id}").get_json()
     assert lookup["decided"] is False

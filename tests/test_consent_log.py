@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from cookieconsent.extensions import db
 from cookieconsent.models import ConsentEvent, Site, User
 from cookieconsent.services.accounts import create_user, issue_token, set_role
-from cookieconsent.services.consent import Decision, record_consent
+from cookieconsent.services.consent import ConsentInput, Decision, record_consent
 from cookieconsent.services.consent_log import (
     LogFilters,
     LogSearchError,
@@ -39,7 +39,9 @@ START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 def record(site: Site, *, at: datetime, **choice: Any) -> Decision:
     """A choice recorded by the service, as the API records it, at a chosen time."""
     choice.setdefault("action", "accept_all")
-    return record_consent(SiteProfile.of(site), secret_keys=SECRET_KEYS, now=at, **choice)
+    return record_consent(
+        SiteProfile.of(site), ConsentInput(**choice), secret_keys=SECRET_KEYS, now=at
+    )
 
 
 def member(site: Site, email: str, role: str) -> User:

@@ -18,7 +18,7 @@ from werkzeug.test import TestResponse
 from cookieconsent import create_app
 from cookieconsent.models import Site
 from cookieconsent.services import visitor_texts
-from cookieconsent.services.consent import record_consent
+from cookieconsent.services.consent import ConsentInput, record_consent
 from cookieconsent.services.signing import mint_visitor_id, sign_visitor_id, verify_visitor_id
 from cookieconsent.services.sites import SiteProfile
 from cookieconsent.services.visitor_texts import (
@@ -81,21 +81,24 @@ def shop(make_site: SiteFactory, client: FlaskClient) -> Site:
 def visitor(shop: Site) -> str:
     """Rejected all, then saved analytics only, then withdrew: one day apart."""
     profile = SiteProfile.of(shop)
-    first = record_consent(profile, secret_keys=SECRET_KEYS, action="reject_all", now=FIRST)
+    first = record_consent(
+        profile, ConsentInput(action="reject_all"), secret_keys=SECRET_KEYS, now=FIRST
+    )
     record_consent(
         profile,
+        ConsentInput(
+            action="save",
+            categories={"analytics": True, "loyalty": False},
+            visitor_id=first.visitor_id,
+            region="VN",
+        ),
         secret_keys=SECRET_KEYS,
-        action="save",
-        categories={"analytics": True, "loyalty": False},
-        visitor_id=first.visitor_id,
-        region="VN",
         now=FIRST + timedelta(days=1),
     )
     record_consent(
         profile,
+        ConsentInput(action="withdraw", visitor_id=first.visitor_id),
         secret_keys=SECRET_KEYS,
-        action="withdraw",
-        visitor_id=first.visitor_id,
         now=FIRST + timedelta(days=2),
     )
     return first.visitor_id

@@ -26,7 +26,7 @@ from cookieconsent.models import (
     WebhookDelivery,
 )
 from cookieconsent.services.chain import chain_keys, compute_mac, event_content, verify_chain
-from cookieconsent.services.consent import Decision, record_consent
+from cookieconsent.services.consent import ConsentInput, Decision, record_consent
 from cookieconsent.services.jurisdictions import effective_rules
 from cookieconsent.services.sites import SiteProfile, bundled_config
 from cookieconsent.services.webhooks import add_endpoint
@@ -587,11 +587,13 @@ NOW = datetime.now(UTC)
 def record_at(site: Site, days_ago: int, action: str, visitor_id: str | None = None) -> Decision:
     return record_consent(
         SiteProfile.of(site),
+        ConsentInput(
+            action=action,
+            visitor_id=visitor_id,
+            url="https://shop.example/",
+            user_agent="Browser/1.0",
+        ),
         secret_keys=SECRET_KEYS,
-        action=action,
-        visitor_id=visitor_id,
-        url="https://shop.example/",
-        user_agent="Browser/1.0",
         now=NOW - timedelta(days=days_ago),
     )
 

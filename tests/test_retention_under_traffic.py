@@ -11,7 +11,7 @@ from flask import Flask
 from cookieconsent.extensions import db
 from cookieconsent.models import ConsentEvent, ConsentState, Site
 from cookieconsent.services.chain import verify_chain
-from cookieconsent.services.consent import record_consent
+from cookieconsent.services.consent import ConsentInput, record_consent
 from cookieconsent.services.retention import purge_site
 from cookieconsent.services.sites import SiteProfile
 
@@ -27,23 +27,22 @@ def test_purge_runs_while_choices_are_recorded(app: Flask, site: Site) -> None:
     for number in range(10):
         record_consent(
             profile,
+            ConsentInput(action="accept_all"),
             secret_keys=SECRET_KEYS,
-            action="accept_all",
             now=datetime.now(UTC) - timedelta(days=380, minutes=number),
         )
     # Old history: each visitor accepted, then refused a week later; both ended long ago.
     for number in range(40):
         first = record_consent(
             profile,
+            ConsentInput(action="accept_all"),
             secret_keys=SECRET_KEYS,
-            action="accept_all",
             now=two_years_ago + timedelta(minutes=number),
         )
         record_consent(
             profile,
+            ConsentInput(action="reject_all", visitor_id=first.visitor_id),
             secret_keys=SECRET_KEYS,
-            action="reject_all",
-            visitor_id=first.visitor_id,
             now=two_years_ago + timedelta(days=7, minutes=number),
         )
     site_id = site.id
@@ -56,9 +55,10 @@ def test_purge_runs_while_choices_are_recorded(app: Flask, site: Site) -> None:
                 for _ in range(60):
                     decision = record_consent(
                         profile,
+                        ConsentInput(
+                            action="save", categories={"analytics": True, "marketing": False}
+                        ),
                         secret_keys=SECRET_KEYS,
-                        action="save",
-                        categories={"analytics": True, "marketing": False},
                     )
                     recorded.append(decision.visitor_id)
             except BaseException as error:  # reported below, with the thread's own failure

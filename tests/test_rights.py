@@ -13,7 +13,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from cookieconsent.extensions import db
 from cookieconsent.models import ConsentEvent, ConsentState, Site, WebhookDelivery
-from cookieconsent.services.consent import record_consent
+from cookieconsent.services.consent import ConsentInput, record_consent
 from cookieconsent.services.signing import mint_visitor_id, verify_visitor_id
 from cookieconsent.services.sites import SiteProfile
 from cookieconsent.services.visitor_texts import local_time
@@ -725,8 +725,8 @@ def test_receipt_of_an_opt_out_keeps_the_earlier_decisions_end(
 ) -> None:
     earlier = record_consent(
         SiteProfile.of(site),
+        ConsentInput(action="accept_all"),
         secret_keys=SECRET_KEYS,
-        action="accept_all",
         now=datetime.now(UTC) - timedelta(days=10),
     )
     response = client.post(

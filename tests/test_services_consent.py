@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from cookieconsent.extensions import db
 from cookieconsent.models import ConsentEvent, ConsentState, Site
 from cookieconsent.schemas import SiteConfigSchema
-from cookieconsent.services.consent import record_consent
+from cookieconsent.services.consent import ConsentInput, record_consent
 from cookieconsent.services.signing import mint_visitor_id, verify_visitor_id
 from cookieconsent.services.site_config import apply_site_config
 from cookieconsent.services.sites import SiteProfile
@@ -453,7 +453,10 @@ def test_opt_out_grants_nothing_that_was_never_agreed_to(client: FlaskClient, sh
 def test_opt_out_of_an_expired_decision_is_undecided(client: FlaskClient, shop: Site) -> None:
     long_ago = datetime.now(UTC) - timedelta(days=400)
     expired = record_consent(
-        SiteProfile.of(shop), secret_keys=SECRET_KEYS, action="accept_all", now=long_ago
+        SiteProfile.of(shop),
+        ConsentInput(action="accept_all"),
+        secret_keys=SECRET_KEYS,
+        now=long_ago,
     )
     opted_out = decide(client, shop, {"action": "opt_out", "visitor_id": expired.visitor_id})
     assert opted_out["decided"] is False

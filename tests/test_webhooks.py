@@ -30,7 +30,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from cookieconsent.extensions import db
 from cookieconsent.models import ConsentEvent, Site, WebhookDelivery, WebhookEndpoint, utcnow
 from cookieconsent.services import webhooks
-from cookieconsent.services.consent import record_consent
+from cookieconsent.services.consent import ConsentInput, record_consent
 from cookieconsent.services.sites import SiteProfile
 from cookieconsent.services.webhooks import (
     MAX_ATTEMPTS,
@@ -548,7 +548,7 @@ def test_a_stale_site_profile_does_not_queue_for_a_removed_endpoint(
     assert stale.webhook_endpoint_ids == (endpoint["id"],)
     client.delete(f"{webhooks_url(site)}/{endpoint['id']}", headers=bearer(make_site, site))
 
-    decision = record_consent(stale, secret_keys=SECRET_KEYS, action="accept_all")
+    decision = record_consent(stale, ConsentInput(action="accept_all"), secret_keys=SECRET_KEYS)
     assert decision.decided is True
     assert deliveries() == []
     assert db.session.execute(sa.select(sa.func.count()).select_from(ConsentEvent)).scalar() == 1

@@ -254,37 +254,64 @@ def _opt_out(
     return True, categories, services, state.decided_at, state.expires_at
 
 
+@dataclass(frozen=True, kw_only=True)
+class ConsentInput:
+    """One choice to record, as the visitor (or the site's server) made it.
+
+    ``action`` is one of :data:`ACTIONS`. ``categories`` and ``services`` map names to booleans
+    (``save`` only; others imply them). ``visitor_id`` is the signed ID a previous choice
+    returned; without it a new visitor ID is minted. ``policy_version`` defaults to the site's
+    current one. ``url`` is cleaned of its query and fragment, ``user_agent`` cut at 512
+    characters; ``ip_prefix`` is already truncated (:func:`~.network.truncate_ip`). ``region``
+    (``VN``, ``US-CA``) and ``mode`` are where the choice was made and the regime there.
+    ``config_digest`` names the configuration snapshot the widget showed; ``chosen_at`` is the
+    click's time as the browser saw it. ``source`` is one of :data:`SOURCES`;
+    ``consent_manager`` (``{id, artifact_id}``) goes with source ``consent_manager`` only (India's
+    DPDP Act, s. 6(7)-(9)).
+    """
+
+    action: str
+    categories: Mapping[str, Any] | None = None
+    services: Mapping[str, Any] | None = None
+    visitor_id: str | None = None
+    policy_version: str | None = None
+    language: str | None = None
+    url: str | None = None
+    user_agent: str | None = None
+    ip_prefix: str | None = None
+    gpc: bool = False
+    source: str = "banner"
+    region: str | None = None
+    mode: str | None = None
+    config_digest: str | None = None
+    chosen_at: datetime | None = None
+    consent_manager: Mapping[str, str] | None = None
+
+
 def record_consent(
     site: SiteProfile,
+    choice: ConsentInput,
     *,
     secret_keys: Sequence[str],
-    action: str,
-    categories: Mapping[str, Any] | None = None,
-    services: Mapping[str, Any] | None = None,
-    visitor_id: str | None = None,
-    policy_version: str | None = None,
-    language: str | None = None,
-    url: str | None = None,
-    user_agent: str | None = None,
-    ip_prefix: str | None = None,
-    gpc: bool = False,
-    source: str = "banner",
-    region: str | None = None,
-    mode: str | None = None,
-    config_digest: str | None = None,
-    chosen_at: datetime | None = None,
-    consent_manager: Mapping[str, str] | None = None,
     now: datetime | None = None,
     idempotency: IdempotentWrite[Decision] | None = None,
 ) -> Decision:
     """Append an event for this choice and update the visitor's current state in one transaction.
 
-    Raises :class:`~.signing.InvalidVisitorId` for a bad ``visitor_id`` and
+    Raises :class:`~.signing.InvalidVisitorId` for a bad ``choice.visitor_id`` and
     :class:`ConsentInputError` for values the site does not accept; nothing is written then.
     With ``idempotency``, the answer is stored under its key in the same transaction; if a
     concurrent write stored the key first, the commit raises ``sqlalchemy.exc.IntegrityError``
     and the caller rolls back and answers from the stored key.
     """
+    action, categories, services = choice.action, choice.categories, choice.services
+    visitor_id, policy_version, source = choice.visitor_id, choice.policy_version, choice.source
+    consent_manager, mode, region, gpc = (
+        choice.consent_manager,
+        choice.mode,
+        choice.region,
+        choice.gpc,
+    )
     if action not in ACTIONS:
         raise ConsentInputError({"action": [f"Must be one of: {', '.join(ACTIONS)}."]})
     if visitor_id:
@@ -331,7 +358,7 @@ def record_consent(
     # Stored to the millisecond, as the API writes it, so the record and the answer agree.
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)
 
-    snapshot_id = _snapshot_for(site, config_digest)
+    snapshot_id = _snapshot_for(site, choice.config_digest)
     # Taking the chain position first serialises this site's writes, on SQLite too.
     sequence, previous_mac = reserve_position(site.id)
     state = db.session.get(ConsentState, (site.id, raw_id), with_for_update=True)
@@ -358,14 +385,14 @@ def record_consent(
         categories=values,
         services=service_values,
         policy_version=version,
-        language=language,
-        url=clean_page_url(url),
-        user_agent=(user_agent or None) and user_agent[:512],
-        ip_prefix=ip_prefix,
+        language=choice.language,
+        url=clean_page_url(choice.url),
+        user_agent=(choice.user_agent or None) and choice.user_agent[:512],
+        ip_prefix=choice.ip_prefix,
         gpc=gpc,
         source=source,
         created_at=now,
-        chosen_at=chosen_at,
+        chosen_at=choice.chosen_at,
         consent_manager_id=(consent_manager or {}).get("id"),
         consent_manager_artifact_id=(consent_manager or {}).get("artifact_id"),
         snapshot_id=snapshot_id,

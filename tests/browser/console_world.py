@@ -48,7 +48,7 @@ def build_world(service: ConsentService, host: str) -> ConsoleWorld:
     from cookieconsent.models import User
     from cookieconsent.services.accounts import invite, issue_token, set_role
     from cookieconsent.services.config_versions import publish_draft, save_draft
-    from cookieconsent.services.consent import record_consent
+    from cookieconsent.services.consent import ConsentInput, record_consent
     from cookieconsent.services.sites import SiteProfile, create_site
     from cookieconsent.services.webhooks import add_endpoint
 
@@ -93,12 +93,14 @@ def build_world(service: ConsentService, host: str) -> ConsoleWorld:
         ):
             decision = record_consent(
                 profile,
+                ConsentInput(
+                    action=action,
+                    categories={"analytics": analytics, "marketing": action == "accept_all"},
+                    language="vi" if day % 2 else "en",
+                    region="VN",
+                    url=f"https://{host}/san-pham",
+                ),
                 secret_keys=[SECRET_KEY],
-                action=action,
-                categories={"analytics": analytics, "marketing": action == "accept_all"},
-                language="vi" if day % 2 else "en",
-                region="VN",
-                url=f"https://{host}/san-pham",
                 now=start + timedelta(days=day),
             )
             visitor_id = visitor_id or decision.visitor_id

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from cookieconsent.services.consent import record_consent
+from cookieconsent.services.consent import ConsentInput, record_consent
 from cookieconsent.services.sites import SiteProfile, load_site
 from cookieconsent.texts import BANNER_TEXTS, CATEGORY_TEXTS
 
@@ -47,21 +47,24 @@ def record_history(service: ConsentService, site_key: str) -> str:
         site = load_site(site_key)
         assert site is not None
         profile = SiteProfile.of(site)
-        first = record_consent(profile, secret_keys=[SECRET_KEY], action="reject_all", now=FIRST)
+        first = record_consent(
+            profile, ConsentInput(action="reject_all"), secret_keys=[SECRET_KEY], now=FIRST
+        )
         record_consent(
             profile,
+            ConsentInput(
+                action="save",
+                categories={"analytics": True, "marketing": False, "loyalty": True},
+                visitor_id=first.visitor_id,
+                region="VN",
+            ),
             secret_keys=[SECRET_KEY],
-            action="save",
-            categories={"analytics": True, "marketing": False, "loyalty": True},
-            visitor_id=first.visitor_id,
-            region="VN",
             now=FIRST + timedelta(days=1),
         )
         record_consent(
             profile,
+            ConsentInput(action="withdraw", visitor_id=first.visitor_id),
             secret_keys=[SECRET_KEY],
-            action="withdraw",
-            visitor_id=first.visitor_id,
             now=FIRST + timedelta(days=2),
         )
         return first.visitor_id
