@@ -41,6 +41,12 @@ def create_app(config: dict[str, Any] | None = None, *, default_env: str | None 
     settings.update(config or {})
     app.config.update(settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    # PostgreSQL's connections are checked as they leave the pool, so one closed by a restart is
+    # replaced instead of failing a request; a SQLite file never goes away, so no check is paid.
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        {"pool_pre_ping": not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")},
+    )
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 

@@ -19,7 +19,7 @@ from .api_base import (
     ApiBlueprint,
     current_site,
     editable_site,
-    lookup_view,
+    lookup_response,
     require_site_token,
     secret_keys,
 )
@@ -251,9 +251,9 @@ class Consents(MethodView):
 @blp.response(200, LookupSchema)
 @blp.alt_response(400, description="Malformed, tampered or other site's visitor ID")
 @blp.alt_response(404, description="Unknown site")
-def get_consent(site_key: str, visitor_id: str) -> dict[str, Any]:
+def get_consent(site_key: str, visitor_id: str) -> Response:
     """The visitor's current decision, for tag managers."""
-    return lookup_view(_verified_lookup(visitor_id))
+    return lookup_response(_verified_lookup(visitor_id))
 
 
 @blp.route("/sites/<site_key>/consents/<visitor_id:visitor_id>/allowed/<category>")

@@ -181,7 +181,6 @@ def load_config(
         "SECRET_KEY": secret_keys[-1] if secret_keys else None,
         "COOKIECONSENT_SECRET_KEYS": secret_keys,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "COOKIECONSENT_GEOIP_DB": env.get("COOKIECONSENT_GEOIP_DB") or None,
         "COOKIECONSENT_TRUST_PROXY": parse_int(
             env.get("COOKIECONSENT_TRUST_PROXY"), 0, name="COOKIECONSENT_TRUST_PROXY"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -274,6 +275,32 @@ class ConsentState(db.Model):  # type: ignore[name-defined,misc]
     mode: Mapped[str | None] = mapped_column(String(24), nullable=True)
     last_event_id: Mapped[int] = mapped_column(EventKey, ForeignKey("consent_events.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@dataclass(frozen=True, slots=True)
+class StateView:
+    """A visitor's current decision as stored in ``consent_states``, read without the ORM.
+
+    The lookups' hot path (:func:`~.services.consent.read_state`, the Redis cache) builds these
+    instead of :class:`ConsentState` objects: same names, no identity map, no instrumentation.
+    Fields follow :data:`STATE_VIEW_COLUMNS`' order.
+    """
+
+    decided: bool
+    categories: dict[str, bool]
+    services: dict[str, bool]
+    policy_version: str
+    decided_at: datetime | None
+    expires_at: datetime | None
+    gpc: bool
+    region: str | None
+    mode: str | None
+    updated_at: datetime | None
+
+
+STATE_VIEW_COLUMNS = tuple(
+    ConsentState.__table__.c[name] for name in StateView.__dataclass_fields__
+)
 
 
 class WebhookEndpoint(db.Model):  # type: ignore[name-defined,misc]

@@ -16,7 +16,7 @@ from typing import Any
 import redis
 from flask import Flask, current_app
 
-from ..models import ConsentState
+from ..models import ConsentState, StateView
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class StateCache:
             log.warning("lookup cache unavailable, reading the database: %s", error)
             self._quiet_until = time.monotonic() + 60
 
-    def get(self, site_id: int, raw_id: str) -> tuple[bool, ConsentState | None]:
+    def get(self, site_id: int, raw_id: str) -> tuple[bool, StateView | None]:
         """``(found, state)``; ``found`` is false on a miss or when Redis fails."""
         try:
             raw = self.client.get(self.key(site_id, raw_id))
@@ -60,9 +60,10 @@ class StateCache:
         data: dict[str, Any] = json.loads(text)
         for name in _TIMES:
             data[name] = datetime.fromisoformat(data[name]) if data[name] else None
-        return True, ConsentState(site_id=site_id, visitor_id=raw_id, **data)
+        values: dict[str, Any] = {name: data.get(name) for name in StateView.__dataclass_fields__}
+        return True, StateView(**values)
 
-    def put(self, site_id: int, raw_id: str, state: ConsentState | None) -> None:
+    def put(self, site_id: int, raw_id: str, state: ConsentState | StateView | None) -> None:
         """Remember what the database answered."""
         if state is None:
             value = _NONE

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..extensions import db
-from ..models import ConsentEvent, ConsentState, utcnow
+from ..models import STATE_VIEW_COLUMNS, ConsentEvent, ConsentState, StateView, utcnow
 from .cache import state_cache
 from .chain import reserve_position, seal
 from .geo import Region
@@ -182,7 +182,7 @@ def _current_values(
 
 
 def _decision_from_state(
-    site: SiteProfile, signed_id: str, state: ConsentState | None, now: datetime
+    site: SiteProfile, signed_id: str, state: ConsentState | StateView | None, now: datetime
 ) -> Decision:
     service_names = [name for name, _ in site.services]
     if state is None:
@@ -465,15 +465,36 @@ def _snapshot_for(site: SiteProfile, digest: str | None) -> int:
     return site.snapshot_ids[site.snapshot_digest]
 
 
+# The lookup's one indexed read (the primary key), compiled once; bound per request.
+_STATE_QUERY = select(*STATE_VIEW_COLUMNS).where(
+    ConsentState.site_id == bindparam("site_id"),
+    ConsentState.visitor_id == bindparam("visitor_id"),
+)
+
+
+def read_state(site_id: int, raw_id: str) -> StateView | None:
+    """The visitor's stored decision, or ``None``: one primary-key read on a pooled connection.
+
+    Outside the ORM session (no identity map, no transaction bookkeeping), since a lookup only
+    reads; the connection goes back to the pool at once.
+    """
+    with db.engine.connect() as connection:
+        row = connection.execute(_STATE_QUERY, {"site_id": site_id, "visitor_id": raw_id}).first()
+    return None if row is None else StateView(*row)
+
+
 def lookup_consent(
     site: SiteProfile, *, secret_keys: Sequence[str], visitor_id: str, now: datetime | None = None
 ) -> Decision:
-    """The visitor's decision now; raises :class:`~.signing.InvalidVisitorId` for a bad ID."""
+    """The visitor's decision now; raises :class:`~.signing.InvalidVisitorId` for a bad ID.
+
+    Redis first when configured (:mod:`.cache`), else :func:`read_state`.
+    """
     raw_id = verify_visitor_id(secret_keys, site.site_key, visitor_id)
     cache = state_cache()
     found, state = cache.get(site.id, raw_id) if cache else (False, None)
     if not found:
-        state = db.session.get(ConsentState, (site.id, raw_id))
+        state = read_state(site.id, raw_id)
         if cache:
             cache.put(site.id, raw_id, state)
     return _decision_from_state(site, visitor_id, state, now or utcnow())
