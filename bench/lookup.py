@@ -1,232 +1,218 @@
-"""Measure the consent endpoints against a bare endpoint on the same gunicorn server.
+"""Budgets for the consent API against a bare endpoint on the same gunicorn, measured with wrk.
 
-    python bench/lookup.py [--database sqlite|postgresql] [--requests 1000] [--rounds 3]
+    python -P bench/lookup.py                      # every database x cache configuration
+    python -P bench/lookup.py --database sqlite --no-redis --rounds 5
+    python -P bench/lookup.py --smoke              # one short round each, no budget
 
-Prints requests per second and latency percentiles for each endpoint, and each one's cost as a
-ratio to the bare endpoint measured in the same run. Only loopback traffic; bounded in count.
+For each configuration (SQLite or PostgreSQL, with or without Redis) a fresh database gets a
+site and ``--visitors`` decisions; gunicorn serves ``bench/bench_app.py`` with the shipped
+settings (as ``gunicorn wsgi:app`` does), and wrk (2 threads, ``--connections``) drives, in
+rounds that alternate so that drift in the machine's load hits all alike:
+
+- the bare endpoint (``GET /bench/bare``: Flask and gunicorn, no database);
+- the lookup (``GET /api/v1/sites/KEY/consents/ID``, every visitor in turn);
+- the write (``POST …/consents``, a "save" for a known visitor), with the per-client write limit
+  lifted through ``COOKIECONSENT_RATELIMIT_WRITES`` as an operator would for a load test.
+
+Budgets (issue 11), each the median of the rounds, as a ratio to the bare endpoint's:
+lookup throughput ≥ 0.8x and lookup p99 ≤ 1.5x; write throughput ≥ 0.5x with no error, and
+``cookieconsent consents verify`` finds the chain intact afterwards. Exit status 1 when a
+budget is missed (never with ``--smoke``), 2 when something did not work at all.
+Durability stays at the defaults: SQLite in WAL mode with synchronous=FULL, PostgreSQL with fsync
+and synchronous_commit on. Only loopback traffic; each run is bounded in time.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-import uuid
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+sys.path.insert(0, str(ROOT))
+
+from bench.harness import (  # noqa: E402
+    WrkResult,
+    gunicorn,
+    prepare_database,
+    require_wrk,
+    run_wrk,
+    seed,
+    service_env,
+    write_data_file,
+)
+
+REDIS_URL = "redis://127.0.0.1:6379/13"
+LOOKUP_RATE = 0.8
+LOOKUP_P99 = 1.5
+WRITE_RATE = 0.5
+SCENARIOS = ("bare", "lookup", "write")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@dataclass
+class Outcome:
+    """One configuration's runs and what they say about the budgets."""
+
+    name: str
+    runs: dict[str, list[WrkResult]] = field(default_factory=dict)
+    chain: str = "not checked"
+    failures: list[str] = field(default_factory=list)
+
+    def median(self, scenario: str, key: str) -> float:
+        return statistics.median(getattr(run, key) for run in self.runs[scenario])
+
+    def errors(self, scenario: str) -> int:
+        return sum(run.errors for run in self.runs[scenario])
 
 
-def prepare_database(kind: str, workdir: Path) -> tuple[str, Callable[[], None]]:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / 'bench.sqlite3'}", lambda: None
-    import sqlalchemy as sa
+def flush_redis() -> None:
+    import redis
 
-    name = f"cookieconsent_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", drop
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter("*"):
+        client.delete(key)
+    client.close()
 
 
-def seed(env: dict[str, str], visitors: int) -> tuple[str, list[str], str]:
-    """Create the schema, a site and ``visitors`` decisions; return key, IDs and API token."""
-    code = f"""
-import json
-from flask_migrate import upgrade
-from cookieconsent import create_app
-from cookieconsent.services.sites import SiteProfile, create_site
-from cookieconsent.services.consent import record_consent
-app = create_app()
-with app.app_context():
-    upgrade()
-    site, token = create_site("Bench", ["bench.example"])
-    keys = app.config["COOKIECONSENT_SECRET_KEYS"]
-    profile = SiteProfile.of(site)
-    actions = ["reject_all", "accept_all"]
-    ids = [record_consent(profile, secret_keys=keys, action=actions[i % 2]).visitor_id
-           for i in range({visitors})]
-    print(json.dumps({{"site_key": site.site_key, "ids": ids, "token": token}}))
-"""
+def verify_chain(env: dict[str, str]) -> tuple[bool, str]:
+    """``cookieconsent consents verify``, as an operator runs it."""
+    command = Path(sys.executable).with_name("cookieconsent")
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        [str(command), "consents", "verify"], env=env, capture_output=True, text=True, timeout=600
     )
-    data = json.loads(result.stdout.strip().splitlines()[-1])
-    return data["site_key"], data["ids"], data["token"]
+    lines = (result.stdout.strip() or result.stderr.strip()).splitlines()
+    return result.returncode == 0, lines[0] if lines else f"exit {result.returncode}"
 
 
-Request = tuple[str, str, bytes | None, dict[str, str]]
-
-
-def run_load(
-    port: int, requests: int, concurrency: int, make_request: Callable[[int], Request]
-) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    lock = threading.Lock()
-    counter = iter(range(requests))
-
-    def worker() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        local: list[float] = []
-        while True:
-            with lock:
-                index = next(counter, None)
-            if index is None:
-                break
-            method, path, body, headers = make_request(index)
-            started = time.perf_counter()
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            local.append(time.perf_counter() - started)
-            if response.status >= 400 or response.status == 301:
-                raise RuntimeError(f"{method} {path} answered {response.status}")
-            if response.getheader("Connection", "").lower() == "close":
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        connection.close()
-        with lock:
-            latencies.extend(local)
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - started, latencies
-
-
-def widget_etag_of(port: int, site_key: str) -> str:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", f"/c/{site_key}.js", headers={"Accept-Encoding": "gzip"})
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    return response.getheader("ETag") or ""
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--visitors", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-
+def measure(database: str, redis: bool, args: argparse.Namespace) -> Outcome:
+    """One configuration: seed, serve, drive each scenario in alternating rounds, verify."""
+    name = f"{database}{' + Redis' if redis else ''}"
+    outcome = Outcome(name, {scenario: [] for scenario in SCENARIOS})
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        url, drop = prepare_database(args.database, workdir)
-        sys.path.insert(0, str(ROOT))
-        from tests.geodata import CALIFORNIA_IP, GERMANY_IP, VIETNAM_IP, build_database
-
-        geo_db = build_database(workdir / "city.mmdb", city=True)
-        places = [VIETNAM_IP, GERMANY_IP, CALIFORNIA_IP]
-        env = {
-            **os.environ,
-            "COOKIECONSENT_GEOIP_DB": str(geo_db),
-            "COOKIECONSENT_TRUST_PROXY": "1",
-            "COOKIECONSENT_DATABASE_URL": url,
-            "COOKIECONSENT_SECRET_KEYS": "bench-key-" + "k" * 32,
-            "COOKIECONSENT_ENV": "production",
-            "COOKIECONSENT_RATELIMIT_WRITES": "1000000 per minute",
-            "PYTHONPATH": str(ROOT),
-        }
-        server = None
+        url, drop = prepare_database(database, workdir)
+        extra = {"COOKIECONSENT_REDIS_URL": REDIS_URL} if redis else {}
+        env = service_env(url, workdir, **extra)
         try:
-            site_key, ids, token = seed(env, args.visitors)
-            port = free_port()
-            server = subprocess.Popen(
-                # Sync workers as measured before gunicorn.conf.py existed (it is read from ROOT).
-                [sys.executable, "-m", "gunicorn", "--workers", str(args.workers),
-                 "--worker-class", "sync", "--access-logfile", "/dev/null",
-                 "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "bench.bench_app:app"],
-                cwd=ROOT, env=env,
-            )  # fmt: skip
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            base = f"/api/v1/sites/{site_key}/consents"
-            widget_etag = widget_etag_of(port, site_key)
-            batch = json.dumps({"visitor_ids": ids[:100]}).encode()
-            scenarios: dict[str, Callable[[int], Request]] = {
-                "bare endpoint": lambda i: ("GET", "/bench/bare", None, {}),
-                "GET lookup": lambda i: ("GET", f"{base}/{ids[i % len(ids)]}", None, {}),
-                "GET allowed/analytics": lambda i: (
-                    "GET", f"{base}/{ids[i % len(ids)]}/allowed/analytics", None, {}),
-                "GET widget (gzip, 200)": lambda i: (
-                    "GET", f"/c/{site_key}.js", None, {"Accept-Encoding": "gzip"}),
-                "GET widget (304)": lambda i: (
-                    "GET", f"/c/{site_key}.js", None,
-                    {"Accept-Encoding": "gzip", "If-None-Match": widget_etag}),
-                "GET region (geoip2)": lambda i: (
-                    "GET", f"/api/v1/sites/{site_key}/region", None,
-                    {"X-Forwarded-For": places[i % len(places)]}),
-                "POST consent (write)": lambda i: (
-                    "POST", base,
-                    json.dumps({
-                        "action": "save", "visitor_id": ids[i % len(ids)],
-                        "categories": {"analytics": bool(i % 2), "marketing": False},
-                    }).encode(),
-                    {"Content-Type": "application/json"}),
-                "POST batch lookup x100": lambda i: (
-                    "POST", f"{base}/lookup", batch,
-                    {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}),
-            }  # fmt: skip
-            for make_request in scenarios.values():  # warm every worker and cache
-                run_load(port, 50, args.concurrency, make_request)
-            print(f"database={args.database} workers={args.workers} concurrency={args.concurrency} "
-                  f"requests={args.requests}x{args.rounds} rounds visitors={len(ids)}")  # fmt: skip
-            # Rounds interleave the scenarios so that drift in the machine's load hits all alike.
-            rates: dict[str, list[float]] = {name: [] for name in scenarios}
-            latencies: dict[str, list[float]] = {name: [] for name in scenarios}
-            for _ in range(args.rounds):
-                for name, make_request in scenarios.items():
-                    count = args.requests if "batch" not in name else max(20, args.requests // 20)
-                    elapsed, measured = run_load(port, count, args.concurrency, make_request)
-                    rates[name].append(count / elapsed)
-                    latencies[name].extend(measured)
-            print(f"{'endpoint':26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cost vs bare':>13}")
-            bare_rate = statistics.median(rates["bare endpoint"])
-            for name in scenarios:
-                rate = statistics.median(rates[name])
-                ordered = sorted(latencies[name])
-                p50 = statistics.median(ordered) * 1000
-                p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000
-                print(f"{name:26} {rate:9.0f} {p50:8.2f} {p99:8.2f} {bare_rate / rate:12.2f}x")
+            if redis:
+                flush_redis()
+            site_key, ids, _token = seed(env, args.visitors)
+            data = write_data_file(workdir / "visitors.txt", site_key, ids)
+            with gunicorn(env) as port:
+                for scenario in SCENARIOS:  # warm every worker, thread, connection and cache
+                    run_wrk(port, scenario, data, duration=1, connections=args.connections)
+                for _ in range(args.rounds):
+                    for scenario in SCENARIOS:
+                        outcome.runs[scenario].append(
+                            run_wrk(
+                                port,
+                                scenario,
+                                data,
+                                duration=args.duration,
+                                connections=args.connections,
+                            )
+                        )
+            ok, line = verify_chain(env)
+            outcome.chain = line
+            if not ok:
+                outcome.failures.append(f"chain: {line}")
         finally:
-            if server is not None:
-                server.terminate()
-                server.wait(timeout=30)
             drop()
+            if redis:
+                flush_redis()
+    return outcome
+
+
+def judge(outcome: Outcome) -> None:
+    """Add each missed budget to ``outcome.failures``."""
+    bare_rps = outcome.median("bare", "rps")
+    bare_p99 = outcome.median("bare", "p99")
+    lookup = outcome.median("lookup", "rps") / bare_rps
+    lookup_p99 = outcome.median("lookup", "p99") / bare_p99
+    write = outcome.median("write", "rps") / bare_rps
+    if lookup < LOOKUP_RATE:
+        outcome.failures.append(
+            f"lookup {lookup:.2f}x the bare throughput (budget ≥ {LOOKUP_RATE})"
+        )
+    if lookup_p99 > LOOKUP_P99:
+        outcome.failures.append(
+            f"lookup p99 {lookup_p99:.2f}x the bare p99 (budget ≤ {LOOKUP_P99})"
+        )
+    if write < WRITE_RATE:
+        outcome.failures.append(f"write {write:.2f}x the bare rate (budget ≥ {WRITE_RATE})")
+
+
+def report(outcome: Outcome) -> None:
+    bare_rps = outcome.median("bare", "rps")
+    bare_p99 = outcome.median("bare", "p99")
+    print(f"\n{outcome.name}")
+    head = f"{'endpoint':8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'rate x':>7} {'p99 x':>7}"
+    print(f"  {head} errors")
+    for scenario in SCENARIOS:
+        rps = outcome.median(scenario, "rps")
+        p99 = outcome.median(scenario, "p99")
+        rates = "/".join(f"{run.rps:.0f}" for run in outcome.runs[scenario])
+        print(
+            f"  {scenario:8} {rps:8.0f} {outcome.median(scenario, 'p50'):8.2f} {p99:8.2f} "
+            f"{rps / bare_rps:7.2f} {p99 / bare_p99:7.2f} {outcome.errors(scenario)} ({rates})"
+        )
+    print(f"  chain after the writes: {outcome.chain}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument(
+        "--redis",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with Redis only (--redis), without (--no-redis); default: both",
+    )
+    parser.add_argument("--duration", type=float, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--visitors", type=int, default=1000)
+    parser.add_argument("--smoke", action="store_true", help="one short round, no budget")
+    args = parser.parse_args()
+    if args.smoke:
+        args.duration, args.rounds, args.visitors = 1, 1, 50
+    require_wrk()
+    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    caches = [False, True] if args.redis is None else [args.redis]
+    print(
+        f"cpus={os.cpu_count()} wrk: 2 threads, {args.connections} connections, "
+        f"{args.duration:g} s x {args.rounds} rounds; load average {os.getloadavg()[0]:.2f}"
+    )
+    outcomes = []
+    for database in databases:
+        for redis in caches:
+            outcome = measure(database, redis, args)
+            judge(outcome)
+            report(outcome)
+            outcomes.append(outcome)
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    broken = [o for o in outcomes if any(f.startswith("chain") for f in o.failures)]
+    errors = [o for o in outcomes if any(o.errors(s) for s in SCENARIOS)]
+    if args.smoke:
+        if broken or errors:
+            print("smoke: FAILED (errors or a broken chain)")
+            return 2
+        print("smoke: every configuration served, wrote and verified; budgets not judged")
+        return 0
+    missed = [(o.name, f) for o in outcomes for f in o.failures]
+    for name, failure in missed:
+        print(f"MISSED {name}: {failure}")
+    for outcome in errors:
+        print(f"MISSED {outcome.name}: errors during the runs")
+    if not missed and not errors:
+        print("every budget met")
+    return 1 if missed or errors else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -22,11 +22,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-from lookup import ROOT, free_port, prepare_database, seed
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.harness import free_port, prepare_database, seed, wait_for  # noqa: E402
 
 DEFAULT_CONFIGS = [
     "sync:2", "sync:4", "sync:6",
@@ -45,17 +46,6 @@ def gunicorn_args(spec: str) -> list[str]:
     if kind == "gevent":
         args += ["--worker-connections", "256"]
     return args
-
-
-def wait_for(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer on port {port}")
 
 
 def run_wrk(port: int, duration: int, connections: int, env: dict[str, str]) -> dict[str, float]:
