@@ -32,11 +32,11 @@ from .inputs import JSONBodyError, load_json_body
 from .models import Site, User, WebhookDelivery, iso_utc
 from .schemas import SiteConfigSchema
 from .services.accounts import create_user, find_user, issue_token, set_role
-from .services.chain import legacy_events, verify_chain
+from .services.chain import chain_length, legacy_events, verify_chain
 from .services.config_versions import CLI, publish_changes, record_change, start_history
 from .services.network import normalize_domain
 from .services.policy import PolicyVersionError, publish_policy_version
-from .services.retention import purge_site
+from .services.retention import purge_candidates, purge_site
 from .services.schema import schema_problem
 from .services.site_config import SiteConfigError, export_site_config
 from .services.sites import (
@@ -486,6 +486,29 @@ def _moment(text: str) -> datetime:
         raise click.ClickException(f"--effective-at: {text!r} is out of range") from None
 
 
+class _NoProgress:
+    """Stands in for a progress bar where none is drawn."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, steps: int) -> None:
+        """Nothing to draw."""
+
+
+def _progress(length: int, label: str) -> Any:
+    """A progress bar of events on stderr, with the rate and time left (click's), drawn only on
+    a terminal: logs, pipes and timers get the report lines alone."""
+    if not sys.stderr.isatty():
+        return _NoProgress()
+    return click.progressbar(
+        length=length, label=label, file=sys.stderr, show_pos=True, show_eta=True
+    )
+
+
 consents_cli = AppGroup("consents", help="Proof, verification and retention of consent records.")
 
 
@@ -504,7 +527,8 @@ def verify_command(site_key: str | None) -> None:
     sites = [_find_site(site_key)] if site_key else _all_sites()
     broken = unverifiable = 0
     for site in sites:
-        report = verify_chain(site.id, keys)
+        with _progress(chain_length(site.id), f"verifying {site.site_key}") as bar:
+            report = verify_chain(site.id, keys, progress=bar.update)
         legacy = legacy_events(site.id)
         status = "ok" if report.complete else "UNVERIFIABLE" if report.ok else "TAMPERED"
         line = f"{site.site_key}: {status}, {report.checked} events checked"
@@ -538,7 +562,8 @@ def purge_command(site_key: str | None, batch: int) -> None:
     _within("--batch", batch, 1, MAX_PURGE_BATCH)
     sites = [_find_site(site_key)] if site_key else _all_sites()
     for site in sites:
-        result = purge_site(site, batch=batch)
+        with _progress(purge_candidates(site), f"purging {site.site_key}") as bar:
+            result = purge_site(site, batch=batch, progress=bar.update)
         click.echo(
             f"{site.site_key}: {result.purged} events purged, {result.deleted} removed, "
             f"checkpoint at {result.checkpoint}, "

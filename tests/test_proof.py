@@ -25,9 +25,16 @@ from cookieconsent.models import (
     Site,
     WebhookDelivery,
 )
-from cookieconsent.services.chain import chain_keys, compute_mac, event_content, verify_chain
+from cookieconsent.services.chain import (
+    chain_keys,
+    chain_length,
+    compute_mac,
+    event_content,
+    verify_chain,
+)
 from cookieconsent.services.consent import ConsentInput, Decision, record_consent
 from cookieconsent.services.jurisdictions import effective_rules
+from cookieconsent.services.retention import purge_candidates, purge_site
 from cookieconsent.services.sites import SiteProfile, bundled_config
 from cookieconsent.services.webhooks import add_endpoint
 from tests.widget_script import served_config
@@ -791,3 +798,78 @@ def test_purged_events_leave_the_webhook_outbox(runner: FlaskCliRunner, site: Si
     assert purge(runner).exit_code == 0
     assert db.session.execute(sa.select(sa.func.count()).select_from(WebhookDelivery)).scalar() == 0
     assert table_counts()["consent_events"] == 0
+
+
+# Long walks: bounded batches, progress ------------------------------------------------------
+
+
+def test_verify_walks_in_batches_and_reports_progress(site: Site) -> None:
+    for days_ago in range(25):
+        record_at(site, days_ago, "accept_all")
+    steps: list[int] = []
+    report = verify_chain(site.id, SECRET_KEYS, batch=10, progress=steps.append)
+    assert report.complete and report.checked == 25
+    assert steps == [10, 10, 5]
+    assert sum(steps) == chain_length(site.id) == 25
+    # Each batch left the session: nothing of the walk stays in memory.
+    assert not [obj for obj in db.session.identity_map.values() if isinstance(obj, ConsentEvent)]
+
+
+def test_purge_reports_every_event_it_examines(site: Site) -> None:
+    site.consent_lifetime_days = 395
+    db.session.commit()
+    for days_ago in (900, 850, 800, 760, 740, 10, 0):
+        record_at(site, days_ago, "reject_all")
+    candidates = purge_candidates(site)
+    assert candidates == 5  # older than the two-year retention window
+    steps: list[int] = []
+    result = purge_site(site, batch=2, progress=steps.append)
+    assert result.purged == 5
+    assert steps == [2, 2, 1] and sum(steps) == candidates
+
+
+def test_a_terminal_sees_a_progress_bar_and_a_pipe_does_not(
+    app: Flask, runner: FlaskCliRunner, site: Site, tmp_path: Any
+) -> None:
+    """The bar goes to stderr and only to a terminal; the report lines are the same either way."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    for days_ago in range(3):
+        record_at(site, days_ago, "accept_all")
+    piped = verify(runner)
+    assert piped.output.strip() == f"{site.site_key}: ok, 3 events checked"
+    env = {
+        **os.environ,
+        "COOKIECONSENT_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "COOKIECONSENT_SECRET_KEYS": ",".join(SECRET_KEYS),
+        "COOKIECONSENT_INSTANCE_PATH": str(tmp_path),
+        # The test's keys are short ones, which only development accepts.
+        "COOKIECONSENT_ENV": "development",
+    }
+    primary, secondary = pty.openpty()
+    command = [sys.executable, "-c", "from cookieconsent.console import main; main()"]
+    finished = subprocess.run(
+        [*command, "consents", "verify", "--site", site.site_key],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        timeout=120,
+    )
+    os.close(secondary)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(primary)
+    assert finished.returncode == 0, drawn.decode(errors="replace")
+    assert finished.stdout.decode().strip() == f"{site.site_key}: ok, 3 events checked"
+    assert f"verifying {site.site_key}".encode() in drawn
+    assert b"3/3" in drawn

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -157,8 +157,17 @@ class ChainReport:
         return self.ok and not self.unverifiable
 
 
-def verify_chain(site_id: int, secret_keys: Sequence[str], batch: int = 1000) -> ChainReport:
-    """Walk the site's chain from its checkpoint and report every break."""
+def verify_chain(
+    site_id: int,
+    secret_keys: Sequence[str],
+    batch: int = 1000,
+    progress: Callable[[int], None] | None = None,
+) -> ChainReport:
+    """Walk the site's chain from its checkpoint and report every break.
+
+    Reads ``batch`` events at a time and lets each batch go before the next, so memory stays
+    flat however long the chain; ``progress(n)`` hears of each batch of ``n`` events checked.
+    """
     keys = {key.key_id: key.key for key in chain_keys(secret_keys)}
     report = ChainReport(site_id)
     head = db.session.get(ChainHead, site_id)
@@ -204,6 +213,8 @@ def verify_chain(site_id: int, secret_keys: Sequence[str], batch: int = 1000) ->
         # Only this walk's rows leave the session; the caller's objects stay attached.
         for event in events:
             db.session.expunge(event)
+        if progress is not None:
+            progress(len(events))
     if expected - 1 != head.sequence:
         if expected - 1 < head.sequence:
             report.problems.append(
@@ -258,6 +269,14 @@ def _is_tombstone(event: ConsentEvent) -> bool:
         and event.ip_prefix is None
         and event.language is None
     )
+
+
+def chain_length(site_id: int) -> int:
+    """How many events :func:`verify_chain` walks for the site (from its checkpoint)."""
+    head = db.session.get(ChainHead, site_id)
+    if head is None:
+        return 0
+    return int(head.sequence - head.checkpoint_sequence)
 
 
 def legacy_events(site_id: int) -> int:

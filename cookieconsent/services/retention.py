@@ -9,6 +9,7 @@ at the start of the chain is then deleted behind a checkpoint, from which verifi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,8 +32,11 @@ class PurgeResult:
     idempotency_keys: int = 0
 
 
-def _eligible_ids(site: Site, cutoff: datetime, batch: int, after_id: int) -> tuple[list[int], int]:
-    """IDs of events that stopped being current before ``cutoff``; and the last ID examined."""
+def _eligible_ids(
+    site: Site, cutoff: datetime, batch: int, after_id: int
+) -> tuple[list[int], int, int]:
+    """IDs of events that stopped being current before ``cutoff``; the last ID examined, and
+    how many were examined."""
     later = aliased(ConsentEvent)
     next_time = (
         select(func.min(later.created_at))
@@ -80,7 +84,7 @@ def _eligible_ids(site: Site, cutoff: datetime, batch: int, after_id: int) -> tu
             ended = created_at
         if ended < cutoff:
             eligible.append(event_id)
-    return eligible, rows[-1][0] if rows else after_id
+    return eligible, rows[-1][0] if rows else after_id, len(rows)
 
 
 def _tombstone(site: Site, event_ids: list[int], now: datetime) -> None:
@@ -159,19 +163,45 @@ def _compact(site: Site, batch: int) -> tuple[int, int]:
     return deleted, target
 
 
-def purge_site(site: Site, *, batch: int = 1000, now: datetime | None = None) -> PurgeResult:
-    """Purge one site's expired history."""
+def purge_candidates(site: Site, *, now: datetime | None = None) -> int:
+    """How many events :func:`purge_site` examines: those older than the retention cutoff."""
+    cutoff = (now or utcnow()) - timedelta(days=site.retention_days)
+    return int(
+        db.session.execute(
+            select(func.count()).where(
+                ConsentEvent.site_id == site.id,
+                ConsentEvent.purged_at.is_(None),
+                ConsentEvent.created_at < cutoff,
+            )
+        ).scalar_one()
+    )
+
+
+def purge_site(
+    site: Site,
+    *,
+    batch: int = 1000,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> PurgeResult:
+    """Purge one site's expired history.
+
+    Examines ``batch`` events older than the cutoff per transaction, in ID order, so memory
+    stays flat and traffic goes on; ``progress(n)`` hears of each batch of ``n`` examined.
+    """
     now = now or utcnow()
     cutoff = now - timedelta(days=site.retention_days)
     result = PurgeResult(site.site_key)
     after_id = 0
     while True:
-        eligible, last_id = _eligible_ids(site, cutoff, batch, after_id)
+        eligible, last_id, examined = _eligible_ids(site, cutoff, batch, after_id)
         if eligible:
             _tombstone(site, eligible, now)
             result.purged += len(eligible)
         if last_id == after_id:
             break
+        if progress is not None:
+            progress(examined)
         after_id = last_id
     result.deleted, result.checkpoint = _compact(site, batch)
     result.idempotency_keys = purge_expired_keys(site.id, batch=batch, now=now)
