@@ -234,7 +234,8 @@ def seal_all(
     for sequence, event in enumerate(events, start=1):
         event["id"] = first_id + sequence - 1
         event["sequence"] = sequence
-        shape = SimpleNamespace(**event)
+        # No consent manager relayed these (the columns stay NULL, outside the MAC).
+        shape = SimpleNamespace(consent_manager_id=None, consent_manager_artifact_id=None, **event)
         event["personal_digest"] = shape.personal_digest = personal_digest(signing.key, shape)
         event["mac"] = compute_mac(signing.key, previous, shape)
         event["key_id"] = signing.key_id

@@ -259,6 +259,8 @@ class ConsentState(db.Model):  # type: ignore[name-defined,misc]
     """The visitor's current decision, rewritten in the same transaction as each event."""
 
     __tablename__ = "consent_states"
+    # The purge asks whether an event is still someone's current decision (migration 0010).
+    __table_args__ = (Index("ix_consent_states_last_event_id", "last_event_id"),)
 
     site_id: Mapped[int] = mapped_column(
         ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
@@ -323,7 +325,11 @@ class WebhookDelivery(db.Model):  # type: ignore[name-defined,misc]
     """The outbox: one row per event and endpoint, written in the event's transaction."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        # The purge removes an event's deliveries with it (migration 0010).
+        Index("ix_webhook_deliveries_event_id", "event_id"),
+    )
 
     id: Mapped[int] = mapped_column(EventKey, primary_key=True, autoincrement=True)
     endpoint_id: Mapped[int] = mapped_column(

@@ -290,7 +290,7 @@ def test_0009_moves_stored_language_codes_to_their_regions_and_back(empty_databa
             db.session.remove()
 
             stamp(revision="0008")
-            upgrade()
+            upgrade(revision="0009")
             site = db.session.get(Site, site_id)
             assert site is not None
             assert site.default_language == "pt-PT"
@@ -327,8 +327,39 @@ def test_0009_moves_stored_language_codes_to_their_regions_and_back(empty_databa
             }
             assert db.session.execute(sa.select(ConsentEvent.language)).scalar_one() == "pt"
             db.session.remove()
-            upgrade()
+            upgrade(revision="0009")
             assert db.session.get(Site, site_id).default_language == "pt-PT"  # type: ignore[union-attr]
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_0010_indexes_the_purges_lookups_and_rolls_back(empty_database: str) -> None:
+    app = create_app(_config(empty_database))
+    with app.app_context():
+        try:
+            upgrade(revision="0009")
+            inspector = sa.inspect(db.engine)
+            names = {ix["name"] for ix in inspector.get_indexes("consent_states")}
+            assert "ix_consent_states_last_event_id" not in names
+            upgrade()
+            inspector = sa.inspect(db.engine)
+            states = {
+                ix["name"]: ix["column_names"] for ix in inspector.get_indexes("consent_states")
+            }
+            deliveries = {
+                ix["name"]: ix["column_names"] for ix in inspector.get_indexes("webhook_deliveries")
+            }
+            assert states["ix_consent_states_last_event_id"] == ["last_event_id"]
+            assert deliveries["ix_webhook_deliveries_event_id"] == ["event_id"]
+            downgrade(revision="0009")
+            inspector = sa.inspect(db.engine)
+            assert "ix_consent_states_last_event_id" not in {
+                ix["name"] for ix in inspector.get_indexes("consent_states")
+            }
+            assert "ix_webhook_deliveries_event_id" not in {
+                ix["name"] for ix in inspector.get_indexes("webhook_deliveries")
+            }
         finally:
             db.session.remove()
             db.engine.dispose()
