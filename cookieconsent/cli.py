@@ -36,7 +36,7 @@ from .services.chain import chain_length, legacy_events, verify_chain
 from .services.config_versions import CLI, publish_changes, record_change, start_history
 from .services.network import normalize_domain
 from .services.policy import PolicyVersionError, publish_policy_version
-from .services.retention import purge_candidates, purge_site
+from .services.retention import purge_candidates, purge_site, refresh_planner_statistics
 from .services.schema import schema_problem
 from .services.site_config import SiteConfigError, export_site_config
 from .services.sites import (
@@ -569,6 +569,8 @@ def purge_command(site_key: str | None, batch: int) -> None:
             f"checkpoint at {result.checkpoint}, "
             f"{result.idempotency_keys} expired idempotency keys removed"
         )
+    # The purge changed the tables: the planner's statistics follow (SQLite; PostgreSQL's own).
+    refresh_planner_statistics()
 
 
 requests_cli = AppGroup("requests", help="Data subject requests and their legal deadlines.")

@@ -873,3 +873,43 @@ def test_a_terminal_sees_a_progress_bar_and_a_pipe_does_not(
     assert finished.stdout.decode().strip() == f"{site.site_key}: ok, 3 events checked"
     assert f"verifying {site.site_key}".encode() in drawn
     assert b"3/3" in drawn
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_purge_gives_sqlite_statistics_and_the_planner_uses_the_visitor_index(
+    runner: FlaskCliRunner, site: Site
+) -> None:
+    """After the daily purge SQLite finds one visitor's events through their index, not by
+    reading the site's whole log (bench/scale.py measured 54 ms against 0.06 ms)."""
+    rows = [
+        {
+            "site_id": site.id,
+            "visitor_id": f"visitor{number % 400:05d}",
+            "action": "accept_all",
+            "decided": True,
+            "categories": {"essential": True},
+            "services": {},
+            "policy_version": "1.0",
+            "gpc": False,
+            "source": "banner",
+            "created_at": NOW - timedelta(minutes=number),
+        }
+        for number in range(4000)
+    ]
+    db.session.execute(sa.insert(ConsentEvent), rows)
+    db.session.commit()
+    query = (
+        "EXPLAIN QUERY PLAN SELECT id FROM consent_events WHERE site_id = 1 "
+        "AND visitor_id = 'visitor00007' ORDER BY created_at DESC LIMIT 51"
+    )
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS sqlite_stat1")
+        connection.commit()
+        before = " ".join(str(row[-1]) for row in connection.exec_driver_sql(query))
+    assert purge(runner).exit_code == 0
+    with db.engine.connect() as connection:
+        stats = connection.exec_driver_sql("SELECT tbl, idx FROM sqlite_stat1").all()
+        after = " ".join(str(row[-1]) for row in connection.exec_driver_sql(query))
+    assert ("consent_events", "ix_consent_events_site_visitor") in stats
+    assert "ix_consent_events_site_visitor" not in before
+    assert "ix_consent_events_site_visitor" in after

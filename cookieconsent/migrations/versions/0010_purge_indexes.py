@@ -25,6 +25,11 @@ depends_on = None
 def upgrade() -> None:
     op.create_index("ix_consent_states_last_event_id", "consent_states", ["last_event_id"])
     op.create_index("ix_webhook_deliveries_event_id", "webhook_deliveries", ["event_id"])
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite plans by statistics it only has after ANALYZE: without them it reads a site's
+        # whole log to find one visitor's events. Bounded sampling keeps this quick.
+        op.execute("PRAGMA analysis_limit=1000")
+        op.execute("ANALYZE")
 
 
 def downgrade() -> None:
