@@ -202,7 +202,7 @@ with app.app_context():
         for row in db.session.execute(sa.text(prefix + sql)):
             print("   " + " ".join(str(value) for value in row))
     show("lookup (consent_states by primary key)",
-         consent._STATE_QUERY.params(site_id=site.id, visitor_id=raw))
+         consent.STATE_QUERY.params(site_id=site.id, visitor_id=raw))
     show("log search, first page, no filter",
          consent_log.search_query(site, consent_log.parse_filters({{}}), secret_keys=keys))
     show("log search, first page, one visitor",

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, errors
 from .config import MISSING_KEYS, instance_path_from, load_config
 from .extensions import db, limiter, migrate
-from .services import cache, geo
+from .services import cache, geo, state_reader
 from .services.schema import MIGRATIONS_DIR
 from .services.sites import SiteCache
 
@@ -89,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None, *, default_env: str | None 
     cli.init_app(app)
     geo.init_app(app)
     cache.init_app(app)
+    state_reader.init_app(app)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -27,9 +27,12 @@ timeout = 30
 graceful_timeout = 30
 # Behind a proxy that keeps connections to the service open (nginx's upstream keepalive).
 keepalive = 5
-# Replace each worker now and then, staggered, so that no slow leak ever matters.
-max_requests = 10000
-max_requests_jitter = 1000
+# Replace each worker now and then, staggered, so that no slow leak ever matters; rarely, since
+# a new worker costs a second or two of CPU (imports, the app): at 10,000 a worker serving 3,000
+# lookups a second was replaced every few seconds, a third of its time (bench/lookup.py).
+# GUNICORN_MAX_REQUESTS overrides it (0: never).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 1_000_000)
+max_requests_jitter = max_requests // 10
 
 # Heartbeat files in memory, not on a disk that may be slow or read-only (containers).
 if os.path.isdir("/dev/shm"):

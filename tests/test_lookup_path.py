@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -27,26 +28,42 @@ from cookieconsent.services.consent import (
 )
 from cookieconsent.services.signing import mint_visitor_id, verify_visitor_id
 from cookieconsent.services.sites import SiteProfile
+from cookieconsent.services.state_reader import state_reader
 
-from .conftest import SECRET_KEYS
+from .conftest import POSTGRES_ADMIN_URL, SECRET_KEYS
 
 ORIGIN = {"Origin": "https://shop.example"}
 
 
 @contextmanager
 def statements(app: Flask) -> Iterator[list[str]]:
-    """Every SQL statement the app's engine runs inside the block."""
+    """Every SQL statement run inside the block: the app's engine's, through SQLAlchemy, and
+    the lookup reader's, on the driver's cursor (traced at the driver)."""
     seen: list[str] = []
 
     def note(conn: object, cursor: object, statement: str, *args: object) -> None:
         seen.append(statement)
 
     engine = db.engines[None]
+    reader = state_reader()
+    assert reader is not None
     sa.event.listen(engine, "before_cursor_execute", note)
+    reads: list[str] = []
+    sql = reader.engine and reader._sql
+
+    original = reader.read
+
+    def traced(site_id: int, raw_id: str) -> Any:
+        reads.append(sql)
+        return original(site_id, raw_id)
+
+    reader.read = traced  # type: ignore[method-assign]
     try:
         yield seen
     finally:
         sa.event.remove(engine, "before_cursor_execute", note)
+        reader.read = original  # type: ignore[method-assign]
+        seen.extend(reads)
 
 
 def lookup_url(site: Site, visitor_id: str) -> str:
@@ -197,3 +214,29 @@ def test_postgresql_connections_are_checked_and_durable(app: Flask) -> None:
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("SHOW fsync").scalar() == "on"
         assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_connection_the_database_dropped_costs_one_retry(
+    app: Flask, client: FlaskClient, site: Site
+) -> None:
+    """The reader pings nothing: a pooled connection that the server closed (a restart, a
+    failover) fails once, is replaced, and the lookup still answers."""
+    base = f"/api/v1/sites/{site.site_key}/consents"
+    visitor_id = client.post(base, json={"action": "reject_all"}, headers=ORIGIN).get_json()[
+        "visitor_id"
+    ]
+    reader = state_reader()
+    assert reader is not None
+    reader.dispose()
+    assert client.get(lookup_url(site, visitor_id)).status_code == 200  # one pooled connection
+    with reader.engine.connect() as connection:  # that same connection: the pool holds one
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        ended = connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert ended.scalar_one() is True
+    admin.dispose()
+    response = client.get(lookup_url(site, visitor_id))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["categories"]["analytics"] is False

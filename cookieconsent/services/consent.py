@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import STATE_VIEW_COLUMNS, ConsentEvent, ConsentState, StateView, utcnow
+from ..models import ConsentEvent, ConsentState, StateView, utcnow
 from .cache import state_cache
 from .chain import reserve_position, seal
 from .geo import Region
@@ -20,6 +20,7 @@ from .policy import major
 from .signing import InvalidVisitorId, mint_visitor_id, sign_visitor_id, verify_visitor_id
 from .sites import SiteProfile
 from .snapshots import ensure_snapshot, find_snapshot
+from .state_reader import STATE_QUERY, state_reader
 from .validation import policy_version_error, policy_version_order
 from .webhooks import active_endpoint_ids, enqueue, event_payload
 
@@ -465,21 +466,17 @@ def _snapshot_for(site: SiteProfile, digest: str | None) -> int:
     return site.snapshot_ids[site.snapshot_digest]
 
 
-# The lookup's one indexed read (the primary key), compiled once; bound per request.
-_STATE_QUERY = select(*STATE_VIEW_COLUMNS).where(
-    ConsentState.site_id == bindparam("site_id"),
-    ConsentState.visitor_id == bindparam("visitor_id"),
-)
-
-
 def read_state(site_id: int, raw_id: str) -> StateView | None:
-    """The visitor's stored decision, or ``None``: one primary-key read on a pooled connection.
+    """The visitor's stored decision, or ``None``: one primary-key read.
 
-    Outside the ORM session (no identity map, no transaction bookkeeping), since a lookup only
-    reads; the connection goes back to the pool at once.
+    Through the lookup's own read path (:mod:`.state_reader`: autocommit, on the driver's
+    cursor), or the app's engine on an in-memory database.
     """
+    reader = state_reader()
+    if reader is not None:
+        return reader.read(site_id, raw_id)
     with db.engine.connect() as connection:
-        row = connection.execute(_STATE_QUERY, {"site_id": site_id, "visitor_id": raw_id}).first()
+        row = connection.execute(STATE_QUERY, {"site_id": site_id, "visitor_id": raw_id}).first()
     return None if row is None else StateView(*row)
 
 
