@@ -41,12 +41,17 @@ BUDGET_TIME_RATIO = 1.5
 CHROMIUM = "/usr/bin/chromium"
 
 # Resolves once the element is on screen: present, not hidden, with a box, and painted.
-VISIBLE_AT = """(selector) => new Promise((resolve) => {
+VISIBLE_AT = r"""(selector) => new Promise((resolve) => {
   const check = () => {
     const node = document.querySelector(selector);
     const box = node && !node.closest("[hidden]") && node.getBoundingClientRect();
     if (box && box.width > 0 && box.height > 0) {
-      requestAnimationFrame(() => resolve(performance.now()));
+      requestAnimationFrame(() => resolve({
+        at: performance.now(),
+        loaded: performance.getEntriesByType("resource").map((entry) => [
+          entry.name.replace(/^https?:\/\/[^/]+/, "").split("?")[0],
+          Math.round(entry.startTime), Math.round(entry.responseEnd)]),
+      }));
     } else {
       requestAnimationFrame(check);
     }
@@ -199,6 +204,7 @@ def main() -> int:
     FROM_GERMANY = {"X-Forwarded-For": GERMANY_IP}
 
     times: dict[str, list[float]] = {"widget": [], "static": []}
+    loads: list[list[list[Any]]] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -213,7 +219,10 @@ def main() -> int:
                     context = browser.new_context(locale="vi-VN", extra_http_headers=FROM_GERMANY)
                     tab = context.new_page()
                     tab.goto(f"{host_origin}/{kind}", wait_until="commit")
-                    times[kind].append(tab.evaluate(VISIBLE_AT, selector))
+                    seen = tab.evaluate(VISIBLE_AT, selector)
+                    times[kind].append(seen["at"])
+                    if kind == "widget":
+                        loads.append(seen["loaded"])
                     context.close()
             returning = returning_visit(browser, f"{host_origin}/widget", hits)
         finally:
@@ -225,6 +234,9 @@ def main() -> int:
     print(f"Time to a visible banner, first visit, median of {rounds} alternating rounds:")
     print(f"  static div {static_ms:.1f} ms, widget {widget_ms:.1f} ms")
     ratio = widget_ms / static_ms
+    print("  requests made before the banner showed (last round): start → end, ms")
+    for name, start, end in loads[-1]:
+        print(f"    {name:60} {start:5d} → {end:5d}")
     print(f"  ratio widget / static div: {ratio:.2f}x (budget {BUDGET_TIME_RATIO}x)")
     print("Returning visitor, the next page view in the session; requests the service received:")
     for method, path, status in returning or [("-", "none", 0)]:
