@@ -271,7 +271,8 @@ def lookup_response(decision: Decision) -> Response:
         json.dumps(lookup_document(decision), separators=(",", ":"), ensure_ascii=True) + "\n"
     ).encode()
     etag = hashlib.sha1(body, usedforsecurity=False).hexdigest()
-    if request.if_none_match.contains(etag):
+    # Weak comparison (RFC 9110, 13.1.2): a proxy that gzips the answer makes the ETag weak.
+    if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
         response = Response(body, mimetype="application/json")

@@ -524,7 +524,7 @@ def verify_command(site_key: str | None) -> None:
     status 3 means no break was found but some events could not be checked.
     """
     keys = current_app.config["COOKIECONSENT_SECRET_KEYS"]
-    sites = [_find_site(site_key)] if site_key else _all_sites()
+    sites = [_find_site(site_key)] if site_key is not None else _all_sites()
     broken = unverifiable = 0
     for site in sites:
         with _progress(chain_length(site.id), f"verifying {site.site_key}") as bar:
@@ -560,7 +560,7 @@ def purge_command(site_key: str | None, batch: int) -> None:
     Works in batches, safe while traffic flows.
     """
     _within("--batch", batch, 1, MAX_PURGE_BATCH)
-    sites = [_find_site(site_key)] if site_key else _all_sites()
+    sites = [_find_site(site_key)] if site_key is not None else _all_sites()
     for site in sites:
         with _progress(purge_candidates(site), f"purging {site.site_key}") as bar:
             result = purge_site(site, batch=batch, progress=bar.update)

@@ -116,7 +116,8 @@ def _script_response(bundle: WidgetBundle, cache_control: str) -> Response:
     response.vary.add("Accept-Encoding")
     coding = _content_coding()
     response.set_etag(bundle.etag_for(coding))
-    if any(request.if_none_match.contains(etag) for etag in bundle.etags()):
+    # Weak comparison (RFC 9110, 13.1.2): a proxy that re-encodes marks the ETag weak (W/).
+    if any(request.if_none_match.contains_weak(etag) for etag in bundle.etags()):
         response.status_code = 304
         return response
     response.set_data(bundle.encoded(coding))

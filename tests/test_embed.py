@@ -107,6 +107,11 @@ def test_any_codings_etag_revalidates_the_widget(client: FlaskClient, site: Site
         assert again.status_code == 304
         assert again.data == b""
         assert again.headers["ETag"] == etags["br"]
+    # Compared weakly, as RFC 9110 (13.1.2) asks of If-None-Match: a proxy may mark it W/.
+    weak = client.get(
+        url, headers={"Accept-Encoding": "gzip", "If-None-Match": f"W/{etags['gzip']}"}
+    )
+    assert weak.status_code == 304
     other = client.get(url, headers={"If-None-Match": '"0123456789abcdef"'})
     assert other.status_code == 200
 

@@ -229,14 +229,37 @@ def test_a_connection_the_database_dropped_costs_one_retry(
     reader = state_reader()
     assert reader is not None
     reader.dispose()
-    assert client.get(lookup_url(site, visitor_id)).status_code == 200  # one pooled connection
-    with reader.engine.connect() as connection:  # that same connection: the pool holds one
-        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    # Several pooled connections, as a busy worker has: all of them die with the server's
+    # sessions, and the retry must not draw another dead one.
+    held = [reader.engine.connect() for _ in range(4)]
+    pids = [c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() for c in held]
+    for connection in held:
+        connection.close()
     admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        ended = connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        assert ended.scalar_one() is True
+        for pid in pids:
+            ended = connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            assert ended.scalar_one() is True
     admin.dispose()
-    response = client.get(lookup_url(site, visitor_id))
-    assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.get_json()["categories"]["analytics"] is False
+    for _ in range(6):
+        response = client.get(lookup_url(site, visitor_id))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.get_json()["categories"]["analytics"] is False
+
+
+def test_a_weak_etag_revalidates_the_lookup(client: FlaskClient, site: Site) -> None:
+    """A proxy that gzips JSON marks the ETag weak (W/"…"); If-None-Match compares weakly
+    (RFC 9110, 13.1.2), so the 304 still comes."""
+    base = f"/api/v1/sites/{site.site_key}/consents"
+    visitor_id = client.post(base, json={"action": "accept_all"}, headers=ORIGIN).get_json()[
+        "visitor_id"
+    ]
+    etag = client.get(lookup_url(site, visitor_id)).headers["ETag"]
+    for sent in (etag, f"W/{etag}", f'"other", W/{etag}', "*"):
+        again = client.get(lookup_url(site, visitor_id), headers={"If-None-Match": sent})
+        assert again.status_code == 304, sent
+        assert again.headers["ETag"] == etag
+    assert (
+        client.get(lookup_url(site, visitor_id), headers={"If-None-Match": 'W/"x"'}).status_code
+        == 200
+    )

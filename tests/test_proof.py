@@ -913,3 +913,13 @@ def test_purge_gives_sqlite_statistics_and_the_planner_uses_the_visitor_index(
     assert ("consent_events", "ix_consent_events_site_visitor") in stats
     assert "ix_consent_events_site_visitor" not in before
     assert "ix_consent_events_site_visitor" in after
+
+
+@pytest.mark.parametrize("command", ["verify", "purge"])
+def test_an_empty_site_key_is_a_mistake_not_every_site(
+    runner: FlaskCliRunner, site: Site, command: str
+) -> None:
+    """`--site "$SITE"` with SITE unset must not quietly act on every site."""
+    result = runner.invoke(args=["consents", command, "--site", ""])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: no site with key ''"

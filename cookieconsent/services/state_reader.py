@@ -12,8 +12,9 @@ give (aware UTC datetimes, JSON as dicts).
 Measured on the development machine (bench/lookup.py has the end-to-end figures): PostgreSQL
 747 µs through the app's engine against 244 µs here; SQLite 49 µs against 22 µs.
 
-A connection the database dropped (a restart, a failover) is replaced and the read tried once
-more on a fresh one, so a stale pool costs one retry instead of a failed request; if the
+A connection the database dropped (a restart, a failover) empties the pool, and the read is
+tried once more on a fresh connection, so a stale pool costs one retry instead of failed
+requests; if the
 database is really gone, the error is SQLAlchemy's own, which the app answers with a 503.
 """
 
@@ -99,6 +100,11 @@ class StateReader:
             except dbapi_error as error:
                 dropped = engine.dialect.is_disconnect(error, connection.dbapi_connection, cursor)
                 connection.invalidate(error)
+                if dropped:
+                    # The server went away for all of them (a restart, a failover): the other
+                    # pooled connections are dead too, so the pool starts afresh, as
+                    # SQLAlchemy's own engines do on a disconnect.
+                    engine.dispose()
                 if attempt == 1 and dropped:
                     continue
                 raise sa.exc.DBAPIError.instance(

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -116,14 +116,22 @@ def _json_for_script(value: Any) -> str:
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
+# Quality 5: 0.7 ms for the core script against 20 ms at quality 11, for 8% more bytes (still
+# well under gzip -9). A script is built per site, configuration, host name and GPC header, and
+# a request with a made-up Host header makes a new one: each must stay cheap.
+BROTLI_QUALITY = 5
+
+
+@lru_cache(maxsize=256)
 def _bundle(text: str) -> WidgetBundle:
+    """The script as served, compressed once per worker for each distinct text (the sites'
+    settings are reloaded every few seconds; the same text is not compressed again)."""
     body = text.encode("utf-8")
     digest = hashlib.sha256(body).hexdigest()[:32]
     return WidgetBundle(
         body=body,
         gzipped=gzip.compress(body, 9, mtime=0),
-        # Quality 11 costs tens of milliseconds, once per site and configuration (cached).
-        brotli=brotli.compress(body, mode=brotli.MODE_TEXT, quality=11),
+        brotli=brotli.compress(body, mode=brotli.MODE_TEXT, quality=BROTLI_QUALITY),
         etag=digest,
     )
 
