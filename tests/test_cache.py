@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from cookieconsent import create_app
 from cookieconsent.extensions import db
 from cookieconsent.models import ConsentState
-from cookieconsent.services.cache import StateCache
+from cookieconsent.services.cache import CHANGED_SECONDS, StateCache
 from cookieconsent.services.signing import verify_visitor_id
 from cookieconsent.services.sites import create_site
 
@@ -61,7 +61,11 @@ def test_lookup_is_served_from_the_cache_and_writes_forget_it(redis_app: Flask) 
     ]
     raw_id = verify_visitor_id(SECRET_KEYS, site.site_key, visitor_id)
     cache = cache_of(redis_app)
+    # The write left its "changed" marker: a miss, and no lookup fills it for a few seconds.
     assert cache.get(site.id, raw_id) == (False, None)
+    client.get(f"{base}/{visitor_id}")
+    assert cache.get(site.id, raw_id) == (False, None)
+    cache.client.delete(cache.key(site.id, raw_id))  # as when the marker expires
 
     first = client.get(f"{base}/{visitor_id}").get_json()
     found, cached = cache.get(site.id, raw_id)
@@ -120,3 +124,32 @@ def test_a_dead_cache_falls_back_to_the_database(
                 for table in reversed(db.metadata.sorted_tables):
                     connection.execute(table.delete())
             db.engine.dispose()
+
+
+def test_a_lookup_that_read_before_a_change_cannot_cache_the_old_decision(
+    redis_app: Flask,
+) -> None:
+    """The race a plain delete loses: a lookup reads the database, a withdrawal commits and
+    clears the entry, then the lookup stores what it read. The withdrawal's marker refuses it."""
+    from cookieconsent.services.consent import read_state
+
+    site, _ = create_site("Shop", ["shop.example"])
+    client: FlaskClient = redis_app.test_client()
+    base = f"/api/v1/sites/{site.site_key}/consents"
+    visitor_id = client.post(base, json={"action": "accept_all"}, headers=ORIGIN).get_json()[
+        "visitor_id"
+    ]
+    raw_id = verify_visitor_id(SECRET_KEYS, site.site_key, visitor_id)
+    cache = cache_of(redis_app)
+    before = read_state(site.id, raw_id)  # the slow lookup's read
+    assert before is not None and before.categories["analytics"] is True
+    withdrawn = client.post(
+        base, json={"action": "withdraw", "visitor_id": visitor_id}, headers=ORIGIN
+    )
+    assert withdrawn.status_code == 201
+    cache.put(site.id, raw_id, before)  # ... and its late fill
+    for _ in range(3):
+        answer = client.get(f"{base}/{visitor_id}").get_json()
+        assert answer["decided"] is False
+        assert answer["categories"]["analytics"] is False
+    assert cache.client.ttl(cache.key(site.id, raw_id)) <= CHANGED_SECONDS

@@ -1,8 +1,10 @@
 """An optional shared cache of visitors' current decisions in Redis (``COOKIECONSENT_REDIS_URL``).
 
-Lookups read it first; every write, withdrawal and erasure deletes the visitor's entry in the
-same request, after its transaction commits, so a stale answer cannot outlive a change. If Redis
-fails, lookups go to the database.
+Lookups read it first; every write, withdrawal and erasure replaces the visitor's entry with a
+short-lived marker in the same request, after its transaction commits. A lookup only fills an
+entry that does not exist (``SET … NX``), so one that read the database just before a change
+and answers just after it cannot put the old decision back: the marker is there, and it reads
+the database again until the marker expires. If Redis fails, lookups go to the database.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ _FIELDS = ("decided", "categories", "services", "policy_version", "gpc", "region
 _TIMES = ("decided_at", "expires_at", "updated_at")
 # A visitor the database does not know, cached so that unknown IDs do not reach it either.
 _NONE = "none"
+# Left by a change: "read the database", and no lookup may fill the entry meanwhile. Longer
+# than any lookup takes between its database read and its fill.
+_CHANGED = "changed"
+CHANGED_SECONDS = 10
 
 
 class StateCache:
@@ -55,6 +61,8 @@ class StateCache:
         if raw is None:
             return False, None
         text = raw.decode() if isinstance(raw, bytes) else str(raw)
+        if text == _CHANGED:
+            return False, None
         if text == _NONE:
             return True, None
         data: dict[str, Any] = json.loads(text)
@@ -64,7 +72,7 @@ class StateCache:
         return True, StateView(**values)
 
     def put(self, site_id: int, raw_id: str, state: ConsentState | StateView | None) -> None:
-        """Remember what the database answered."""
+        """Remember what the database answered, unless a change left its marker since."""
         if state is None:
             value = _NONE
         else:
@@ -74,14 +82,15 @@ class StateCache:
                 data[name] = moment.isoformat() if moment else None
             value = json.dumps(data)
         try:
-            self.client.set(self.key(site_id, raw_id), value, ex=self.ttl)
+            self.client.set(self.key(site_id, raw_id), value, ex=self.ttl, nx=True)
         except redis.RedisError as error:
             self._failed(error)
 
     def forget(self, site_id: int, raw_id: str) -> None:
-        """Drop a visitor's entry after their decision changed."""
+        """After the visitor's decision changed (committed): mark the entry changed, so that no
+        lookup that read the database before the change can fill it with the old decision."""
         try:
-            self.client.delete(self.key(site_id, raw_id))
+            self.client.set(self.key(site_id, raw_id), _CHANGED, ex=CHANGED_SECONDS)
         except redis.RedisError as error:
             self._failed(error)
 
